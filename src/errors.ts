@@ -1,0 +1,59 @@
+/**
+ * The one table of errors every surface uses. Each entry names the OCI
+ * Distribution error code (for `/v2/`), the AWS exception name (for the JSON
+ * control plane) and the HTTP status each protocol expects.
+ */
+export const ERRORS = {
+  BLOB_UNKNOWN: { oci: 'BLOB_UNKNOWN', aws: 'LayersNotFoundException', status: 404, message: 'blob unknown to registry' },
+  BLOB_UPLOAD_INVALID: { oci: 'BLOB_UPLOAD_INVALID', aws: 'InvalidLayerPartException', status: 400, message: 'blob upload invalid' },
+  BLOB_UPLOAD_UNKNOWN: { oci: 'BLOB_UPLOAD_UNKNOWN', aws: 'UploadNotFoundException', status: 404, message: 'blob upload unknown to registry' },
+  RANGE_INVALID: { oci: 'BLOB_UPLOAD_INVALID', aws: 'InvalidLayerPartException', status: 416, message: 'requested range not satisfiable' },
+  DIGEST_INVALID: { oci: 'DIGEST_INVALID', aws: 'InvalidLayerException', status: 400, message: 'provided digest did not match uploaded content' },
+  MANIFEST_BLOB_UNKNOWN: { oci: 'MANIFEST_BLOB_UNKNOWN', aws: 'LayersNotFoundException', status: 400, message: 'manifest references a manifest or blob unknown to registry' },
+  MANIFEST_INVALID: { oci: 'MANIFEST_INVALID', aws: 'InvalidParameterException', status: 400, message: 'manifest invalid' },
+  MANIFEST_UNKNOWN: { oci: 'MANIFEST_UNKNOWN', aws: 'ImageNotFoundException', status: 404, message: 'manifest unknown to registry' },
+  MANIFEST_TOO_BIG: { oci: 'SIZE_INVALID', aws: 'InvalidParameterException', status: 413, message: 'manifest exceeds the 4 MiB limit' },
+  NAME_INVALID: { oci: 'NAME_INVALID', aws: 'InvalidParameterException', status: 400, message: 'invalid repository name' },
+  NAME_UNKNOWN: { oci: 'NAME_UNKNOWN', aws: 'RepositoryNotFoundException', status: 404, message: 'repository name not known to registry' },
+  SIZE_INVALID: { oci: 'SIZE_INVALID', aws: 'InvalidParameterException', status: 400, message: 'provided length did not match content length' },
+  TAG_INVALID: { oci: 'TAG_INVALID', aws: 'InvalidParameterException', status: 400, message: 'manifest tag did not match URI' },
+  UNAUTHORIZED: { oci: 'UNAUTHORIZED', aws: 'UnrecognizedClientException', status: 401, message: 'authentication required' },
+  DENIED: { oci: 'DENIED', aws: 'AccessDeniedException', status: 403, message: 'requested access to the resource is denied' },
+  UNSUPPORTED: { oci: 'UNSUPPORTED', aws: 'UnsupportedCommandException', status: 405, message: 'the operation is unsupported' },
+  TOO_MANY_REQUESTS: { oci: 'TOOMANYREQUESTS', aws: 'ThrottlingException', status: 429, message: 'too many requests' },
+  PAGINATION_INVALID: { oci: 'PAGINATION_NUMBER_INVALID', aws: 'InvalidParameterException', status: 400, message: 'invalid number of results requested' },
+  INTERNAL: { oci: 'UNKNOWN', aws: 'ServerException', status: 500, message: 'internal server error' },
+} as const satisfies Record<string, { oci: string; aws: string; status: number; message: string }>;
+
+export type ErrorName = keyof typeof ERRORS;
+
+/** An error any layer may throw; surfaces render it in their protocol's format. */
+export class RegistryError extends Error {
+  readonly code: ErrorName;
+  readonly detail: unknown;
+  /** Extra response headers the error needs (e.g. `Range` on a 416 for an out-of-order chunk). */
+  readonly headers: Record<string, string>;
+
+  constructor(code: ErrorName, message?: string, detail?: unknown, headers: Record<string, string> = {}) {
+    super(message ?? ERRORS[code].message);
+    this.name = 'RegistryError';
+    this.code = code;
+    this.detail = detail;
+    this.headers = headers;
+  }
+
+  get status(): number {
+    return ERRORS[this.code].status;
+  }
+}
+
+export function isRegistryError(err: unknown): err is RegistryError {
+  return err instanceof RegistryError;
+}
+
+/** The OCI error body: `{"errors":[{"code","message","detail"}]}`. */
+export function ociErrorBody(err: RegistryError): { errors: { code: string; message: string; detail?: unknown }[] } {
+  const entry: { code: string; message: string; detail?: unknown } = { code: ERRORS[err.code].oci, message: err.message };
+  if (err.detail !== undefined) entry.detail = err.detail;
+  return { errors: [entry] };
+}

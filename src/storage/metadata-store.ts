@@ -1,0 +1,126 @@
+/**
+ * The metadata store: repositories, manifests, tags, which blobs each
+ * repository may reach, and upload sessions. It is the system of record;
+ * the blob store only holds bytes. Implementations: SQLite (embedded) and
+ * PostgreSQL (scale-out), both in `./sql/`, both run by
+ * `test/metadata-store.test.ts`.
+ *
+ * Timestamps are milliseconds since the epoch. Digests are `algorithm:hex`.
+ */
+
+export interface Repository {
+  id: number;
+  name: string;
+  createdAt: number;
+}
+
+export interface BlobRecord {
+  digest: string;
+  size: number;
+  createdAt: number;
+}
+
+/** What a manifest points at: blobs (config, layers) and, for an index, child manifests. */
+export interface ManifestReference {
+  digest: string;
+  kind: 'blob' | 'manifest';
+}
+
+export interface ManifestRecord {
+  repositoryId: number;
+  digest: string;
+  mediaType: string;
+  /** `artifactType`, or the config media type for OCI image manifests, as the referrers API reports it. */
+  artifactType: string | null;
+  /** Digest of the `subject` manifest, if any. */
+  subjectDigest: string | null;
+  size: number;
+  /** The manifest's exact bytes, as pushed. */
+  content: Uint8Array;
+  /** Top-level `annotations` of the manifest as JSON text, for the referrers API. */
+  annotations: string | null;
+  createdAt: number;
+}
+
+export type NewManifest = Omit<ManifestRecord, 'repositoryId' | 'createdAt'> & {
+  references: ManifestReference[];
+};
+
+export interface TagRecord {
+  name: string;
+  digest: string;
+  updatedAt: number;
+}
+
+export interface UploadSession {
+  id: string;
+  repositoryId: number;
+  /** Bytes received so far. */
+  size: number;
+  startedAt: number;
+  updatedAt: number;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** True when more items follow the last one returned. */
+  more: boolean;
+}
+
+export type PutManifestResult =
+  | { ok: true }
+  /** Digests the manifest references that the repository cannot reach. */
+  | { ok: false; missing: string[] };
+
+export interface MetadataStore {
+  /** Applies pending migrations. Safe to call on every start. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  getRepository(name: string): Promise<Repository | undefined>;
+  /** Returns the repository, creating it if it does not exist (concurrent callers get the same row). */
+  ensureRepository(name: string): Promise<Repository>;
+  /** Repository names in lexical order, strictly after `last` when given. */
+  listRepositories(limit: number, last?: string): Promise<Page<string>>;
+
+  /** Records that a verified blob of this size exists in the blob store (idempotent). */
+  putBlob(digest: string, size: number): Promise<void>;
+  getBlob(digest: string): Promise<BlobRecord | undefined>;
+  /** Makes a blob reachable from a repository (idempotent). The blob must exist. */
+  linkBlob(repositoryId: number, digest: string): Promise<void>;
+  /** The blob, if the repository may reach it. */
+  getLinkedBlob(repositoryId: number, digest: string): Promise<BlobRecord | undefined>;
+  /** Removes a repository's link to a blob. Returns false if there was none. */
+  unlinkBlob(repositoryId: number, digest: string): Promise<boolean>;
+
+  /**
+   * Stores a manifest and, if `tag` is given, points the tag at it, in one
+   * transaction, only if every reference is reachable from the repository
+   * (blobs linked to it, manifests stored in it). Re-putting the same digest
+   * is idempotent. Nothing changes when references are missing.
+   */
+  putManifest(repositoryId: number, manifest: NewManifest, tag?: string): Promise<PutManifestResult>;
+  getManifest(repositoryId: number, digest: string): Promise<ManifestRecord | undefined>;
+  /** Resolves a tag to its manifest. */
+  getTaggedManifest(repositoryId: number, tag: string): Promise<ManifestRecord | undefined>;
+  /** Deletes a manifest and every tag pointing at it. Returns false if it did not exist. */
+  deleteManifest(repositoryId: number, digest: string): Promise<boolean>;
+  /** Removes one tag. Returns false if it did not exist. */
+  deleteTag(repositoryId: number, tag: string): Promise<boolean>;
+  /** Tags in lexical order, strictly after `last` when given. */
+  listTags(repositoryId: number, limit: number, last?: string): Promise<Page<TagRecord>>;
+  /** Manifests in this repository whose `subject` is `digest`, optionally only of one artifact type. */
+  listReferrers(repositoryId: number, subjectDigest: string, artifactType?: string): Promise<ManifestRecord[]>;
+
+  createUpload(session: UploadSession): Promise<void>;
+  getUpload(id: string): Promise<UploadSession | undefined>;
+  /**
+   * Advances an upload from `expectedSize` to `newSize`. Returns false (and
+   * changes nothing) if the stored size is not `expectedSize`, so two racing
+   * chunks cannot both succeed.
+   */
+  advanceUpload(id: string, expectedSize: number, newSize: number, updatedAt: number): Promise<boolean>;
+  deleteUpload(id: string): Promise<boolean>;
+  /** Sessions not updated since `updatedBefore`, oldest first. */
+  listStaleUploads(updatedBefore: number, limit: number): Promise<UploadSession[]>;
+}
