@@ -1,0 +1,79 @@
+import { createHash, randomBytes, scrypt as scryptCallback, timingSafeEqual } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+
+const scrypt = promisify(scryptCallback) as (password: string, salt: Buffer, keylen: number) => Promise<Buffer>;
+
+export interface Principal {
+  name: string;
+  kind: 'admin';
+}
+
+interface StoredCredential {
+  user: string;
+  salt: string;
+  hash: string;
+}
+
+/**
+ * The bootstrap administrator login. Only a salted scrypt hash is kept, in
+ * `<data dir>/admin-credential.json`. Verifying scrypt is deliberately slow,
+ * so a verified `Authorization` header is remembered (by its SHA-256) for a
+ * minute: repeated requests of one client cost a hash lookup, not an scrypt.
+ */
+export class AdminCredential {
+  private readonly verified = new Map<string, number>();
+
+  private constructor(private readonly stored: StoredCredential) {}
+
+  /**
+   * Loads the credential, setting it from `password` when given. On first
+   * start without a password one is generated; it is returned so the caller
+   * can print it once.
+   */
+  static async load(dataDir: string, user: string, password: string | undefined): Promise<{ credential: AdminCredential; generatedPassword?: string }> {
+    const path = join(dataDir, 'admin-credential.json');
+    const existing = await readFile(path, 'utf8').then((text) => JSON.parse(text) as StoredCredential, () => undefined);
+    if (existing && existing.user === user && (password === undefined || (await matches(existing, password)))) {
+      return { credential: new AdminCredential(existing) };
+    }
+    const generatedPassword = password === undefined ? randomBytes(18).toString('base64url') : undefined;
+    const stored = await hashCredential(user, password ?? (generatedPassword as string));
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(`${path}.tmp`, JSON.stringify(stored), { mode: 0o600 });
+    await rename(`${path}.tmp`, path);
+    return generatedPassword ? { credential: new AdminCredential(stored), generatedPassword } : { credential: new AdminCredential(stored) };
+  }
+
+  /** The principal a `Basic` Authorization header proves, or undefined. */
+  async authenticate(authorization: string | undefined): Promise<Principal | undefined> {
+    if (!authorization || !/^basic /i.test(authorization)) return undefined;
+    const key = createHash('sha256').update(authorization).digest('base64');
+    const now = Date.now();
+    const until = this.verified.get(key);
+    if (until !== undefined && until > now) return { name: this.stored.user, kind: 'admin' };
+
+    const decoded = Buffer.from(authorization.slice(6).trim(), 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon < 0) return undefined;
+    const user = decoded.slice(0, colon);
+    const password = decoded.slice(colon + 1);
+    if (user !== this.stored.user || !(await matches(this.stored, password))) return undefined;
+    if (this.verified.size > 10_000) this.verified.clear();
+    this.verified.set(key, now + 60_000);
+    return { name: user, kind: 'admin' };
+  }
+}
+
+async function hashCredential(user: string, password: string): Promise<StoredCredential> {
+  const salt = randomBytes(16);
+  const hash = await scrypt(password, salt, 32);
+  return { user, salt: salt.toString('base64'), hash: hash.toString('base64') };
+}
+
+async function matches(stored: StoredCredential, password: string): Promise<boolean> {
+  const expected = Buffer.from(stored.hash, 'base64');
+  const actual = await scrypt(password, Buffer.from(stored.salt, 'base64'), expected.length);
+  return timingSafeEqual(actual, expected);
+}

@@ -1,0 +1,93 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+
+export interface BerthConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** `sqlite:<path>` or `postgres://…`; defaults to SQLite inside the data directory. */
+  databaseUrl: string;
+  adminUser: string;
+  /** When absent on first start, a password is generated and printed once. */
+  adminPassword: string | undefined;
+  tlsCert: string | undefined;
+  tlsKey: string | undefined;
+  /** Uploads untouched for this long are abandoned and removed. */
+  uploadTtlSeconds: number;
+  uploadCleanupIntervalSeconds: number;
+  logLevel: string;
+}
+
+/** Every setting: its config-file key, environment variable and CLI flag. `--help` is built from this. */
+export const SETTINGS = [
+  { key: 'listen', env: 'BERTH_LISTEN', flag: '--listen <host:port>', help: 'address to listen on', default: '127.0.0.1:5000' },
+  { key: 'dataDir', env: 'BERTH_DATA_DIR', flag: '--data-dir <path>', help: 'directory for blobs and the embedded database', default: './data' },
+  { key: 'databaseUrl', env: 'BERTH_DATABASE_URL', flag: '--database-url <url>', help: 'metadata database: sqlite:<path> or postgres://…', default: 'sqlite:<data-dir>/berth.db' },
+  { key: 'adminUser', env: 'BERTH_ADMIN_USER', flag: '--admin-user <name>', help: 'administrator login created on first start', default: 'admin' },
+  { key: 'adminPassword', env: 'BERTH_ADMIN_PASSWORD', flag: '--admin-password <password>', help: 'administrator password (generated and printed once if unset)', default: undefined },
+  { key: 'tlsCert', env: 'BERTH_TLS_CERT', flag: '--tls-cert <file>', help: 'PEM certificate; with --tls-key serves HTTPS', default: undefined },
+  { key: 'tlsKey', env: 'BERTH_TLS_KEY', flag: '--tls-key <file>', help: 'PEM private key for --tls-cert', default: undefined },
+  { key: 'uploadTtlSeconds', env: 'BERTH_UPLOAD_TTL', flag: '--upload-ttl <seconds>', help: 'age after which an idle upload is abandoned', default: '86400' },
+  { key: 'uploadCleanupIntervalSeconds', env: 'BERTH_UPLOAD_CLEANUP_INTERVAL', flag: '--upload-cleanup-interval <seconds>', help: 'how often abandoned uploads are removed', default: '600' },
+  { key: 'logLevel', env: 'BERTH_LOG_LEVEL', flag: '--log-level <level>', help: 'fatal, error, warn, info, debug or trace', default: 'info' },
+] as const;
+
+export type SettingKey = (typeof SETTINGS)[number]['key'];
+export type RawSettings = Partial<Record<SettingKey, string>>;
+
+export class ConfigError extends Error {}
+
+/** Reads a YAML or JSON config file whose keys are the `key`s of SETTINGS. */
+export function readConfigFile(path: string): RawSettings {
+  const parsed: unknown = parseYaml(readFileSync(path, 'utf8'));
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError(`${path}: expected a mapping of settings`);
+  const known = new Set<string>(SETTINGS.map((s) => s.key));
+  const raw: RawSettings = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    if (!known.has(key)) throw new ConfigError(`${path}: unknown setting '${key}'`);
+    raw[key as SettingKey] = String(value);
+  }
+  return raw;
+}
+
+function positiveInteger(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new ConfigError(`${name} must be a positive integer, got '${value}'`);
+  return n;
+}
+
+export function parseListen(value: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(value);
+  if (!match) throw new ConfigError(`listen must be host:port, got '${value}'`);
+  const port = Number(match[3]);
+  if (port > 65535) throw new ConfigError(`listen port out of range: ${port}`);
+  return { host: match[1] ?? (match[2] || '0.0.0.0'), port };
+}
+
+/** Merges layers (later wins) over the defaults and validates the result. */
+export function resolveConfig(...layers: RawSettings[]): BerthConfig {
+  const merged: RawSettings = {};
+  for (const layer of layers) Object.assign(merged, layer);
+  const pick = (key: SettingKey): string | undefined => merged[key] ?? SETTINGS.find((s) => s.key === key)?.default;
+
+  const { host, port } = parseListen(pick('listen') as string);
+  const dataDir = resolve(pick('dataDir') as string);
+  const tlsCert = pick('tlsCert');
+  const tlsKey = pick('tlsKey');
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new ConfigError('tls-cert and tls-key must be given together');
+  return {
+    host,
+    port,
+    dataDir,
+    databaseUrl: merged.databaseUrl ?? `sqlite:${join(dataDir, 'berth.db')}`,
+    adminUser: pick('adminUser') as string,
+    adminPassword: pick('adminPassword'),
+    tlsCert,
+    tlsKey,
+    uploadTtlSeconds: positiveInteger('upload-ttl', pick('uploadTtlSeconds') as string),
+    uploadCleanupIntervalSeconds: positiveInteger('upload-cleanup-interval', pick('uploadCleanupIntervalSeconds') as string),
+    logLevel: pick('logLevel') as string,
+  };
+}

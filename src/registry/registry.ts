@@ -1,0 +1,338 @@
+import { randomUUID, type Hash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { digestOf, newHash, parseDigest, requireDigest } from '../digest.js';
+import { RegistryError } from '../errors.js';
+import { isTag, requireRepositoryName } from '../names.js';
+import type { BlobStore } from '../storage/blob-store.js';
+import type { BlobRecord, ManifestRecord, MetadataStore, Page, Repository, TagRecord, UploadSession } from '../storage/metadata-store.js';
+import { parseManifest, type Descriptor, type ParsedManifest } from './manifest.js';
+import { ManifestCache } from './manifest-cache.js';
+
+export interface UploadState {
+  id: string;
+  size: number;
+}
+
+export interface CommittedBlob {
+  digest: string;
+  size: number;
+}
+
+export interface StoredManifest {
+  digest: string;
+  mediaType: string;
+  content: Uint8Array;
+  subject: string | undefined;
+}
+
+/** Hash state of an upload in progress, kept while the bytes stream in so the final PUT need not re-read them. */
+interface RunningHash {
+  hash: Hash;
+  size: number;
+}
+
+/**
+ * The registry core: the one place that knows the rules of repositories,
+ * blobs, uploads, manifests and tags. HTTP surfaces translate requests into
+ * these calls; the stores underneath only persist.
+ */
+export class Registry {
+  private readonly runningHashes = new Map<string, RunningHash>();
+  private readonly uploadLocks = new Map<string, Promise<unknown>>();
+  private readonly manifests = new ManifestCache(64 * 1024 * 1024);
+
+  constructor(
+    readonly metadata: MetadataStore,
+    readonly blobs: BlobStore,
+  ) {}
+
+  // ---- repositories -------------------------------------------------------
+
+  async repository(name: string): Promise<Repository> {
+    requireRepositoryName(name);
+    const repository = await this.metadata.getRepository(name);
+    if (!repository) throw new RegistryError('NAME_UNKNOWN', `repository name not known to registry: ${name}`);
+    return repository;
+  }
+
+  /** Repositories are created by the first push to them. */
+  private async repositoryForPush(name: string): Promise<Repository> {
+    requireRepositoryName(name);
+    return this.metadata.ensureRepository(name);
+  }
+
+  listRepositories(limit: number, last?: string): Promise<Page<string>> {
+    return this.metadata.listRepositories(limit, last);
+  }
+
+  // ---- blobs --------------------------------------------------------------
+
+  async blob(name: string, digest: string): Promise<BlobRecord> {
+    requireDigest(digest);
+    const repository = await this.repository(name);
+    const blob = await this.metadata.getLinkedBlob(repository.id, digest);
+    if (!blob) throw new RegistryError('BLOB_UNKNOWN', `blob unknown to registry: ${digest}`);
+    return blob;
+  }
+
+  async deleteBlob(name: string, digest: string): Promise<void> {
+    requireDigest(digest);
+    const repository = await this.repository(name);
+    if (!(await this.metadata.unlinkBlob(repository.id, digest))) {
+      throw new RegistryError('BLOB_UNKNOWN', `blob unknown to registry: ${digest}`);
+    }
+  }
+
+  /**
+   * Links a blob another repository holds into `name`, without copying it.
+   * Returns undefined when the source does not hold it (the caller then
+   * starts an ordinary upload, as the protocol requires).
+   */
+  async mountBlob(name: string, digest: string, from: string): Promise<CommittedBlob | undefined> {
+    if (!parseDigest(digest)) return undefined;
+    requireRepositoryName(name);
+    const source = await this.metadata.getRepository(from);
+    const blob = source && (await this.metadata.getLinkedBlob(source.id, digest));
+    if (!blob) return undefined;
+    const target = await this.repositoryForPush(name);
+    await this.metadata.linkBlob(target.id, digest);
+    return { digest, size: blob.size };
+  }
+
+  // ---- uploads ------------------------------------------------------------
+
+  async startUpload(name: string): Promise<UploadState> {
+    const repository = await this.repositoryForPush(name);
+    const id = randomUUID();
+    await this.blobs.startUpload(id);
+    const now = Date.now();
+    await this.metadata.createUpload({ id, repositoryId: repository.id, size: 0, startedAt: now, updatedAt: now });
+    this.runningHashes.set(id, { hash: newHash('sha256'), size: 0 });
+    return { id, size: 0 };
+  }
+
+  async uploadStatus(name: string, id: string): Promise<UploadState> {
+    const session = await this.session(name, id);
+    return { id, size: session.size };
+  }
+
+  /**
+   * Appends a chunk. `start` is the first byte's offset from Content-Range
+   * (when the client sent one) and must equal what the upload holds; chunks
+   * cannot arrive out of order.
+   */
+  appendUpload(name: string, id: string, body: Readable, start?: number, length?: number): Promise<UploadState> {
+    return this.withUploadLock(id, async () => {
+      const session = await this.session(name, id);
+      if (start !== undefined && start !== session.size) {
+        throw new RegistryError('RANGE_INVALID', `chunk starts at ${start}, upload holds ${session.size} bytes`, undefined, rangeHeader(session.size));
+      }
+      const size = await this.appendBytes(session, body, length);
+      return { id, size };
+    });
+  }
+
+  /** Finishes an upload (with an optional last chunk) and commits it as `digest`. */
+  completeUpload(name: string, id: string, digest: string, body: Readable | undefined, length?: number): Promise<CommittedBlob> {
+    return this.withUploadLock(id, async () => {
+      const parsed = requireDigest(digest);
+      const session = await this.session(name, id);
+      const size = body ? await this.appendBytes(session, body, length) : session.size;
+      const actual = await this.uploadDigest(id, size, parsed.algorithm);
+      if (actual !== digest) {
+        await this.discardUpload(id);
+        throw new RegistryError('DIGEST_INVALID', `provided digest ${digest} does not match uploaded content ${actual}`);
+      }
+      await this.blobs.commitUpload(id, digest);
+      await this.metadata.putBlob(digest, size);
+      await this.metadata.linkBlob(session.repositoryId, digest);
+      await this.metadata.deleteUpload(id);
+      this.runningHashes.delete(id);
+      return { digest, size };
+    });
+  }
+
+  /** A whole blob in one request (`POST ?digest=`). */
+  async pushBlob(name: string, digest: string, body: Readable, length?: number): Promise<CommittedBlob> {
+    requireDigest(digest);
+    const upload = await this.startUpload(name);
+    try {
+      return await this.completeUpload(name, upload.id, digest, body, length);
+    } catch (err) {
+      await this.discardUpload(upload.id).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async cancelUpload(name: string, id: string): Promise<void> {
+    await this.session(name, id);
+    await this.discardUpload(id);
+  }
+
+  /** Removes uploads idle since before `cutoff` (ms epoch), and staging files no session owns. */
+  async removeAbandonedUploads(cutoff: number): Promise<number> {
+    let removed = 0;
+    for (;;) {
+      const stale = await this.metadata.listStaleUploads(cutoff, 100);
+      for (const session of stale) {
+        await this.discardUpload(session.id);
+        removed++;
+      }
+      if (stale.length < 100) break;
+    }
+    for (const id of await this.blobs.listUploadsOlderThan(cutoff)) {
+      if (!(await this.metadata.getUpload(id))) {
+        await this.blobs.abortUpload(id);
+        this.runningHashes.delete(id);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  private async session(name: string, id: string): Promise<UploadSession> {
+    const repository = await this.repository(name);
+    const session = await this.metadata.getUpload(id);
+    if (!session || session.repositoryId !== repository.id) throw new RegistryError('BLOB_UPLOAD_UNKNOWN');
+    return session;
+  }
+
+  private async appendBytes(session: UploadSession, body: Readable, length: number | undefined): Promise<number> {
+    const running = this.runningHashes.get(session.id);
+    const hashing = running && running.size === session.size ? running : undefined;
+    if (!hashing) this.runningHashes.delete(session.id);
+    let written: number;
+    try {
+      written = await this.blobs.appendUpload(session.id, session.size, body, hashing && ((chunk) => hashing.hash.update(chunk)));
+    } catch (err) {
+      // The hash may have seen bytes the store then discarded.
+      this.runningHashes.delete(session.id);
+      throw err;
+    }
+    if (length !== undefined && written !== length) {
+      this.runningHashes.delete(session.id);
+      throw new RegistryError('SIZE_INVALID', `received ${written} bytes, Content-Length said ${length}`);
+    }
+    const size = session.size + written;
+    if (!(await this.metadata.advanceUpload(session.id, session.size, size, Date.now()))) {
+      this.runningHashes.delete(session.id);
+      throw new RegistryError('RANGE_INVALID', 'upload was modified concurrently', undefined, rangeHeader(session.size));
+    }
+    if (hashing) hashing.size = size;
+    session.size = size;
+    return size;
+  }
+
+  /** The digest of what the upload holds, from the running hash or, if that was lost, by re-reading it. */
+  private async uploadDigest(id: string, size: number, algorithm: 'sha256' | 'sha512'): Promise<string> {
+    const running = this.runningHashes.get(id);
+    if (running && running.size === size && algorithm === 'sha256') {
+      this.runningHashes.delete(id);
+      return `sha256:${running.hash.digest('hex')}`;
+    }
+    const hash = newHash(algorithm);
+    for await (const chunk of await this.blobs.readUpload(id)) hash.update(chunk as Buffer);
+    return `${algorithm}:${hash.digest('hex')}`;
+  }
+
+  private async discardUpload(id: string): Promise<void> {
+    this.runningHashes.delete(id);
+    await this.blobs.abortUpload(id);
+    await this.metadata.deleteUpload(id);
+  }
+
+  private async withUploadLock<T>(id: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.uploadLocks.get(id) ?? Promise.resolve();
+    const current = previous.catch(() => undefined).then(work);
+    this.uploadLocks.set(id, current);
+    try {
+      return await current;
+    } finally {
+      if (this.uploadLocks.get(id) === current) this.uploadLocks.delete(id);
+    }
+  }
+
+  // ---- manifests and tags ---------------------------------------------------
+
+  async getManifest(name: string, reference: string): Promise<StoredManifest> {
+    const repository = await this.repository(name);
+    let record: ManifestRecord | undefined;
+    if (parseDigest(reference)) {
+      record = this.manifests.get(repository.id, reference) ?? (await this.metadata.getManifest(repository.id, reference));
+    } else {
+      if (!isTag(reference)) throw new RegistryError('MANIFEST_INVALID', `invalid tag: ${reference.slice(0, 200)}`);
+      record = await this.metadata.getTaggedManifest(repository.id, reference);
+    }
+    if (!record) throw new RegistryError('MANIFEST_UNKNOWN', `manifest unknown: ${reference}`);
+    this.manifests.set(record);
+    return { digest: record.digest, mediaType: record.mediaType, content: record.content, subject: record.subjectDigest ?? undefined };
+  }
+
+  /**
+   * Stores a manifest under a tag or a digest reference. Every blob and child
+   * manifest it names must already be in the repository.
+   */
+  async putManifest(name: string, reference: string, content: Uint8Array, contentType: string | undefined): Promise<{ digest: string; parsed: ParsedManifest }> {
+    const referenceDigest = parseDigest(reference);
+    if (!referenceDigest && !isTag(reference)) throw new RegistryError('TAG_INVALID', `invalid tag: ${reference.slice(0, 200)}`);
+    requireRepositoryName(name);
+    const parsed = parseManifest(content, contentType);
+    const digest = digestOf(content, referenceDigest?.algorithm ?? 'sha256');
+    if (referenceDigest && digest !== reference) {
+      throw new RegistryError('DIGEST_INVALID', `manifest digest ${digest} does not match reference ${reference}`);
+    }
+    const repository = await this.repositoryForPush(name);
+    const result = await this.metadata.putManifest(
+      repository.id,
+      {
+        digest,
+        mediaType: parsed.mediaType,
+        artifactType: parsed.artifactType,
+        subjectDigest: parsed.subject?.digest ?? null,
+        size: content.byteLength,
+        content,
+        annotations: parsed.annotations ? JSON.stringify(parsed.annotations) : null,
+        references: parsed.references,
+      },
+      referenceDigest ? undefined : reference,
+    );
+    if (!result.ok) {
+      throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `manifest references unknown content: ${result.missing.join(', ')}`, { missing: result.missing });
+    }
+    return { digest, parsed };
+  }
+
+  /** By digest: deletes the manifest and its tags. By tag: removes only the tag. */
+  async deleteManifest(name: string, reference: string): Promise<void> {
+    const repository = await this.repository(name);
+    const deleted = parseDigest(reference)
+      ? await this.metadata.deleteManifest(repository.id, reference)
+      : await this.metadata.deleteTag(repository.id, reference);
+    if (!deleted) throw new RegistryError('MANIFEST_UNKNOWN', `manifest unknown: ${reference}`);
+    this.manifests.delete(repository.id, reference);
+  }
+
+  async listTags(name: string, limit: number, last?: string): Promise<Page<TagRecord>> {
+    const repository = await this.repository(name);
+    return this.metadata.listTags(repository.id, limit, last);
+  }
+
+  /** Manifests whose `subject` is `digest`, as descriptors for the referrers index. */
+  async referrers(name: string, digest: string, artifactType?: string): Promise<Descriptor[]> {
+    requireDigest(digest);
+    requireRepositoryName(name);
+    const repository = await this.metadata.getRepository(name);
+    if (!repository) return [];
+    const records = await this.metadata.listReferrers(repository.id, digest, artifactType);
+    return records.map((r) => {
+      const d: Descriptor = { mediaType: r.mediaType, digest: r.digest, size: r.size };
+      if (r.artifactType) d.artifactType = r.artifactType;
+      if (r.annotations) d.annotations = JSON.parse(r.annotations) as Record<string, string>;
+      return d;
+    });
+  }
+}
+
+function rangeHeader(size: number): Record<string, string> {
+  return { Range: `0-${Math.max(size - 1, 0)}` };
+}
