@@ -1,0 +1,77 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/** The SQL engines the metadata store runs on. */
+export type SqlDialectName = 'sqlite' | 'postgres';
+
+/**
+ * A BIGINT column. PostgreSQL's `pg` driver returns int8 as a string (it may
+ * exceed 2^53); SQLite returns a number. The store converts on read with
+ * `Number()` — sizes and millisecond timestamps stay far below 2^53.
+ */
+export type Int8 = ColumnType<number | string, number, number>;
+
+/** Binary column: `bytea` in PostgreSQL, `BLOB` in SQLite. Both drivers return a Buffer. */
+export type Bytes = ColumnType<Uint8Array, Uint8Array, Uint8Array>;
+
+export interface RepositoriesTable {
+  id: Generated<number>;
+  name: string;
+  created_at: Int8;
+}
+
+export interface BlobsTable {
+  digest: string;
+  size: Int8;
+  created_at: Int8;
+}
+
+export interface RepositoryBlobsTable {
+  repository_id: number;
+  digest: string;
+  /** When the link was made (lets a garbage collector give fresh uploads a grace period). */
+  created_at: Int8;
+}
+
+export interface ManifestsTable {
+  repository_id: number;
+  digest: string;
+  media_type: string;
+  artifact_type: string | null;
+  subject_digest: string | null;
+  size: Int8;
+  content: Bytes;
+  annotations: string | null;
+  created_at: Int8;
+}
+
+export interface ManifestReferencesTable {
+  repository_id: number;
+  manifest_digest: string;
+  child_digest: string;
+  kind: 'blob' | 'manifest';
+}
+
+export interface TagsTable {
+  repository_id: number;
+  name: string;
+  manifest_digest: string;
+  updated_at: Int8;
+}
+
+export interface UploadsTable {
+  id: string;
+  repository_id: number;
+  size: Int8;
+  started_at: Int8;
+  updated_at: Int8;
+}
+
+export interface Database {
+  repositories: RepositoriesTable;
+  blobs: BlobsTable;
+  repository_blobs: RepositoryBlobsTable;
+  manifests: ManifestsTable;
+  manifest_references: ManifestReferencesTable;
+  tags: TagsTable;
+  uploads: UploadsTable;
+}

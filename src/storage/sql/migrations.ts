@@ -1,0 +1,211 @@
+import {
+  Migrator,
+  sql,
+  type ColumnDataType,
+  type Expression,
+  type Kysely,
+  type Migration,
+  type MigrationProvider,
+} from 'kysely';
+import type { SqlDialectName } from './database.js';
+
+/**
+ * Versioned schema migrations, defined in code (not read from a folder at
+ * runtime) so they work the same from `src` under tsx and from compiled
+ * `dist`. Kysely's Migrator applies them in name order and records them in
+ * `berth_migration`; never edit a released migration, append a new one.
+ *
+ * One definition serves both engines; the few type differences are below.
+ */
+
+type ColumnType = ColumnDataType | Expression<unknown>;
+
+interface Types {
+  /** Auto-assigned integer primary key. */
+  id: ColumnType;
+  int8: ColumnType;
+  bytes: ColumnType;
+  /**
+   * Text compared byte-wise. In PostgreSQL the database's default collation
+   * may be a locale (`en_US.UTF-8` sorts `a` before `B`); `COLLATE "C"` makes
+   * ORDER BY and `>` follow byte order, which is SQLite's BINARY order and
+   * the OCI spec's lexical order, and makes B-tree comparisons cheaper.
+   */
+  key: ColumnType;
+}
+
+function typesFor(dialect: SqlDialectName): Types {
+  return dialect === 'postgres'
+    ? { id: 'integer', int8: 'bigint', bytes: 'bytea', key: sql`text collate "C"` }
+    : { id: 'integer', int8: 'integer', bytes: 'blob', key: 'text' };
+}
+
+// Migrations receive an untyped Kysely: they must not depend on the current
+// `Database` interface, which describes the latest schema only.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyKysely = Kysely<any>;
+
+function initialSchema(dialect: SqlDialectName): Migration {
+  const t = typesFor(dialect);
+  const pg = dialect === 'postgres';
+  // In SQLite, composite-key tables with small rows are cheaper clustered on
+  // their key. (Not manifests: their rows carry the manifest bytes.)
+  const withoutRowid = pg ? sql`` : sql`without rowid`;
+
+  return {
+    async up(db: AnyKysely): Promise<void> {
+      await db.schema
+        .createTable('repositories')
+        .addColumn('id', t.id, (c) =>
+          pg ? c.primaryKey().generatedByDefaultAsIdentity() : c.primaryKey().autoIncrement(),
+        )
+        .addColumn('name', t.key, (c) => c.notNull().unique())
+        .addColumn('created_at', t.int8, (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('blobs')
+        .addColumn('digest', t.key, (c) => c.primaryKey())
+        .addColumn('size', t.int8, (c) => c.notNull())
+        .addColumn('created_at', t.int8, (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('repository_blobs')
+        .addColumn('repository_id', 'integer', (c) => c.notNull().references('repositories.id').onDelete('cascade'))
+        .addColumn('digest', t.key, (c) => c.notNull().references('blobs.digest'))
+        .addColumn('created_at', t.int8, (c) => c.notNull())
+        .addPrimaryKeyConstraint('repository_blobs_pk', ['repository_id', 'digest'])
+        .modifyEnd(withoutRowid)
+        .execute();
+      // Which repositories reach a blob (garbage collection, blob deletion).
+      await db.schema.createIndex('repository_blobs_digest_idx').on('repository_blobs').column('digest').execute();
+
+      await db.schema
+        .createTable('manifests')
+        .addColumn('repository_id', 'integer', (c) => c.notNull().references('repositories.id').onDelete('cascade'))
+        .addColumn('digest', t.key, (c) => c.notNull())
+        .addColumn('media_type', 'text', (c) => c.notNull())
+        .addColumn('artifact_type', 'text')
+        .addColumn('subject_digest', t.key)
+        .addColumn('size', t.int8, (c) => c.notNull())
+        .addColumn('content', t.bytes, (c) => c.notNull())
+        .addColumn('annotations', 'text')
+        .addColumn('created_at', t.int8, (c) => c.notNull())
+        .addPrimaryKeyConstraint('manifests_pk', ['repository_id', 'digest'])
+        .execute();
+      // Referrers API: manifests of a repository whose subject is a digest.
+      await db.schema
+        .createIndex('manifests_subject_idx')
+        .on('manifests')
+        .columns(['repository_id', 'subject_digest'])
+        .execute();
+
+      await db.schema
+        .createTable('manifest_references')
+        .addColumn('repository_id', 'integer', (c) => c.notNull())
+        .addColumn('manifest_digest', t.key, (c) => c.notNull())
+        .addColumn('child_digest', t.key, (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull().check(sql`kind in ('blob', 'manifest')`))
+        .addPrimaryKeyConstraint('manifest_references_pk', ['repository_id', 'manifest_digest', 'kind', 'child_digest'])
+        .addForeignKeyConstraint(
+          'manifest_references_manifest_fk',
+          ['repository_id', 'manifest_digest'],
+          'manifests',
+          ['repository_id', 'digest'],
+          (c) => c.onDelete('cascade'),
+        )
+        .modifyEnd(withoutRowid)
+        .execute();
+      // Reverse lookup: what points at this blob or manifest (garbage collection).
+      await db.schema
+        .createIndex('manifest_references_child_idx')
+        .on('manifest_references')
+        .columns(['repository_id', 'child_digest'])
+        .execute();
+
+      // The primary key (repository_id, name) is the index for tag lookups and listing.
+      await db.schema
+        .createTable('tags')
+        .addColumn('repository_id', 'integer', (c) => c.notNull())
+        .addColumn('name', t.key, (c) => c.notNull())
+        .addColumn('manifest_digest', t.key, (c) => c.notNull())
+        .addColumn('updated_at', t.int8, (c) => c.notNull())
+        .addPrimaryKeyConstraint('tags_pk', ['repository_id', 'name'])
+        .addForeignKeyConstraint(
+          'tags_manifest_fk',
+          ['repository_id', 'manifest_digest'],
+          'manifests',
+          ['repository_id', 'digest'],
+          (c) => c.onDelete('cascade'),
+        )
+        .modifyEnd(withoutRowid)
+        .execute();
+      // Tags of a manifest (manifest deletion).
+      await db.schema
+        .createIndex('tags_manifest_idx')
+        .on('tags')
+        .columns(['repository_id', 'manifest_digest'])
+        .execute();
+
+      await db.schema
+        .createTable('uploads')
+        .addColumn('id', t.key, (c) => c.primaryKey())
+        .addColumn('repository_id', 'integer', (c) => c.notNull().references('repositories.id').onDelete('cascade'))
+        .addColumn('size', t.int8, (c) => c.notNull())
+        .addColumn('started_at', t.int8, (c) => c.notNull())
+        .addColumn('updated_at', t.int8, (c) => c.notNull())
+        .execute();
+      // Stale upload sweeps, oldest first.
+      await db.schema.createIndex('uploads_updated_at_idx').on('uploads').column('updated_at').execute();
+      await db.schema.createIndex('uploads_repository_idx').on('uploads').column('repository_id').execute();
+    },
+  };
+}
+
+/** All migrations, keyed by name; names sort in the order they apply. */
+export function migrationsFor(dialect: SqlDialectName): Record<string, Migration> {
+  return {
+    '0001_initial': initialSchema(dialect),
+  };
+}
+
+/** A Kysely MigrationProvider over the in-code migrations. */
+export class InCodeMigrationProvider implements MigrationProvider {
+  constructor(private readonly dialect: SqlDialectName) {}
+
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return migrationsFor(this.dialect);
+  }
+}
+
+export const MIGRATION_TABLE = 'berth_migration';
+export const MIGRATION_LOCK_TABLE = 'berth_migration_lock';
+
+/**
+ * Applies pending migrations; a no-op when the schema is current.
+ *
+ * `schema` (PostgreSQL only) is where the migration bookkeeping tables live;
+ * it must be the first schema of the connection's search_path, where the
+ * migrations create their tables. It should always be given for PostgreSQL:
+ * without it Kysely's "does the table exist" check looks in every schema and
+ * can be fooled by another Berth instance's tables in the same database.
+ *
+ * Returns the names of the migrations applied by this call.
+ */
+export async function migrateToLatest(db: AnyKysely, dialect: SqlDialectName, schema?: string): Promise<string[]> {
+  const migrator = new Migrator({
+    db,
+    provider: new InCodeMigrationProvider(dialect),
+    migrationTableName: MIGRATION_TABLE,
+    migrationLockTableName: MIGRATION_LOCK_TABLE,
+    ...(schema !== undefined ? { migrationTableSchema: schema } : {}),
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error !== undefined) {
+    const failed = results?.find((r) => r.status === 'Error');
+    const message = failed ? `migration ${failed.migrationName} failed` : 'migration failed';
+    throw new Error(`${message}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

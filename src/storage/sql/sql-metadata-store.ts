@@ -1,0 +1,485 @@
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import type {
+  BlobRecord,
+  ManifestRecord,
+  MetadataStore,
+  NewManifest,
+  Page,
+  PutManifestResult,
+  Repository,
+  TagRecord,
+  UploadSession,
+} from '../metadata-store.js';
+import type { Database, ManifestsTable, SqlDialectName } from './database.js';
+import { migrateToLatest } from './migrations.js';
+import { quoteIdentifier } from './postgres.js';
+import { PreparedQuery } from './prepared.js';
+
+export interface SqlMetadataStoreOptions {
+  dialect: SqlDialectName;
+  /**
+   * PostgreSQL: the schema holding Berth's tables, first on the connection's
+   * search_path. When undefined, `migrate()` uses `current_schema()`.
+   */
+  schema?: string | undefined;
+  /** What `close()` does; by default `db.destroy()`. Called at most once. */
+  release?: () => Promise<void>;
+  /** Told the SQL text of each hot query once, e.g. to make it a named prepared statement. */
+  onPrepare?: (sql: string) => void;
+}
+
+/** Most digests fit in one IN list; longer lists are split to stay far below bind-parameter limits. */
+const IN_LIST_CHUNK = 500;
+
+type ManifestRow = Selectable<ManifestsTable>;
+
+/** int8 arrives as a string from `pg`, as a number from SQLite. */
+function num(value: number | string | bigint): number {
+  return typeof value === 'number' ? value : Number(value);
+}
+
+function toManifest(row: ManifestRow): ManifestRecord {
+  return {
+    repositoryId: row.repository_id,
+    digest: row.digest,
+    mediaType: row.media_type,
+    artifactType: row.artifact_type,
+    subjectDigest: row.subject_digest,
+    size: num(row.size),
+    content: row.content,
+    annotations: row.annotations,
+    createdAt: num(row.created_at),
+  };
+}
+
+function toUpload(row: {
+  id: string;
+  repository_id: number;
+  size: number | string;
+  started_at: number | string;
+  updated_at: number | string;
+}): UploadSession {
+  return {
+    id: row.id,
+    repositoryId: row.repository_id,
+    size: num(row.size),
+    startedAt: num(row.started_at),
+    updatedAt: num(row.updated_at),
+  };
+}
+
+/** Both drivers bind Buffers as binary; a Buffer view of the caller's bytes avoids a copy. */
+function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function pageLimit(limit: number): number {
+  return Number.isFinite(limit) && limit > 0 ? Math.floor(limit) : 0;
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+const MANIFEST_COLUMNS = [
+  'm.repository_id',
+  'm.digest',
+  'm.media_type',
+  'm.artifact_type',
+  'm.subject_digest',
+  'm.size',
+  'm.content',
+  'm.annotations',
+  'm.created_at',
+] as const;
+
+const UPLOAD_COLUMNS = ['id', 'repository_id', 'size', 'started_at', 'updated_at'] as const;
+
+/** The fixed-shape queries on hot paths, compiled once per store (see PreparedQuery). */
+function prepareQueries(db: Kysely<Database>) {
+  return {
+    getRepository: new PreparedQuery(1, (name: string) =>
+      db.selectFrom('repositories').select(['id', 'name', 'created_at']).where('name', '=', name),
+    ),
+    getBlob: new PreparedQuery(1, (digest: string) =>
+      db.selectFrom('blobs').select(['digest', 'size', 'created_at']).where('digest', '=', digest),
+    ),
+    getLinkedBlob: new PreparedQuery(2, (repositoryId: number, digest: string) =>
+      db
+        .selectFrom('repository_blobs as rb')
+        .innerJoin('blobs as b', 'b.digest', 'rb.digest')
+        .select(['b.digest', 'b.size', 'b.created_at'])
+        .where('rb.repository_id', '=', repositoryId)
+        .where('rb.digest', '=', digest),
+    ),
+    getManifest: new PreparedQuery(2, (repositoryId: number, digest: string) =>
+      db
+        .selectFrom('manifests as m')
+        .select(MANIFEST_COLUMNS)
+        .where('m.repository_id', '=', repositoryId)
+        .where('m.digest', '=', digest),
+    ),
+    // One query: tag -> manifest.
+    getTaggedManifest: new PreparedQuery(2, (repositoryId: number, tag: string) =>
+      db
+        .selectFrom('tags as t')
+        .innerJoin('manifests as m', (join) =>
+          join.onRef('m.repository_id', '=', 't.repository_id').onRef('m.digest', '=', 't.manifest_digest'),
+        )
+        .select(MANIFEST_COLUMNS)
+        .where('t.repository_id', '=', repositoryId)
+        .where('t.name', '=', tag),
+    ),
+    getUpload: new PreparedQuery(1, (id: string) => db.selectFrom('uploads').select(UPLOAD_COLUMNS).where('id', '=', id)),
+    advanceUpload: new PreparedQuery(4, (id: string, expectedSize: number, newSize: number, updatedAt: number) =>
+      db
+        .updateTable('uploads')
+        .set({ size: newSize, updated_at: updatedAt })
+        .where('id', '=', id)
+        .where('size', '=', expectedSize),
+    ),
+  };
+}
+
+/**
+ * MetadataStore over Kysely, for SQLite (better-sqlite3) and PostgreSQL
+ * (pg). The queries are shared; the dialect only decides row locking
+ * (`FOR SHARE`, PostgreSQL only) and how int8 values come back.
+ * Build one with `openMetadataStore()` from `./open.js`.
+ */
+export class SqlMetadataStore implements MetadataStore {
+  readonly db: Kysely<Database>;
+  readonly dialect: SqlDialectName;
+  readonly #schema: string | undefined;
+  readonly #release: () => Promise<void>;
+  readonly #q: ReturnType<typeof prepareQueries>;
+  #closed = false;
+
+  constructor(db: Kysely<Database>, options: SqlMetadataStoreOptions) {
+    this.db = db;
+    this.dialect = options.dialect;
+    this.#schema = options.schema;
+    this.#release = options.release ?? (() => db.destroy());
+    this.#q = prepareQueries(db);
+    if (options.onPrepare) {
+      for (const query of Object.values(this.#q)) options.onPrepare(query.sql);
+    }
+  }
+
+  async migrate(): Promise<void> {
+    if (this.dialect === 'postgres') {
+      let schema = this.#schema;
+      if (schema !== undefined) {
+        await this.#createSchema(schema);
+      } else {
+        const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(this.db);
+        schema = rows[0]?.schema ?? undefined;
+        if (schema === undefined) {
+          throw new Error('PostgreSQL search_path names no existing schema; add ?schema=<name> to the database URL');
+        }
+      }
+      await migrateToLatest(this.db, 'postgres', schema);
+    } else {
+      await migrateToLatest(this.db, 'sqlite');
+    }
+  }
+
+  async #createSchema(schema: string): Promise<void> {
+    try {
+      await sql`create schema if not exists ${sql.raw(quoteIdentifier(schema))}`.execute(this.db);
+    } catch (error) {
+      // Two concurrent CREATE SCHEMA IF NOT EXISTS can still collide in the
+      // catalog (unique_violation, duplicate_schema); it exists either way.
+      const code = (error as { code?: unknown }).code;
+      if (code !== '23505' && code !== '42P06') throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#release();
+  }
+
+  // ---------------------------------------------------------------- repositories
+
+  async getRepository(name: string): Promise<Repository | undefined> {
+    const row = await this.#q.getRepository.first(this.db, name);
+    return row && { id: row.id, name: row.name, createdAt: num(row.created_at) };
+  }
+
+  async ensureRepository(name: string): Promise<Repository> {
+    // Usually it exists: one read, and no identity value burnt by a conflicting insert.
+    const existing = await this.getRepository(name);
+    if (existing) return existing;
+    const inserted = await this.db
+      .insertInto('repositories')
+      .values({ name, created_at: Date.now() })
+      .onConflict((oc) => oc.column('name').doNothing())
+      .returning(['id', 'name', 'created_at'])
+      .executeTakeFirst();
+    if (inserted) return { id: inserted.id, name: inserted.name, createdAt: num(inserted.created_at) };
+    // Someone else inserted it between our read and our insert; theirs is committed now.
+    const raced = await this.getRepository(name);
+    if (!raced) throw new Error(`repository ${name} vanished while being created`);
+    return raced;
+  }
+
+  async listRepositories(limit: number, last?: string): Promise<Page<string>> {
+    const n = pageLimit(limit);
+    const rows = await this.db
+      .selectFrom('repositories')
+      .select('name')
+      .$if(last !== undefined, (qb) => qb.where('name', '>', last as string))
+      .orderBy('name')
+      .limit(n + 1)
+      .execute();
+    return { items: rows.slice(0, n).map((r) => r.name), more: rows.length > n };
+  }
+
+  // ---------------------------------------------------------------- blobs
+
+  async putBlob(digest: string, size: number): Promise<void> {
+    await this.db
+      .insertInto('blobs')
+      .values({ digest, size, created_at: Date.now() })
+      .onConflict((oc) => oc.column('digest').doNothing())
+      .execute();
+  }
+
+  async getBlob(digest: string): Promise<BlobRecord | undefined> {
+    const row = await this.#q.getBlob.first(this.db, digest);
+    return row && { digest: row.digest, size: num(row.size), createdAt: num(row.created_at) };
+  }
+
+  async linkBlob(repositoryId: number, digest: string): Promise<void> {
+    await this.db
+      .insertInto('repository_blobs')
+      .values({ repository_id: repositoryId, digest, created_at: Date.now() })
+      .onConflict((oc) => oc.columns(['repository_id', 'digest']).doNothing())
+      .execute();
+  }
+
+  async getLinkedBlob(repositoryId: number, digest: string): Promise<BlobRecord | undefined> {
+    const row = await this.#q.getLinkedBlob.first(this.db, repositoryId, digest);
+    return row && { digest: row.digest, size: num(row.size), createdAt: num(row.created_at) };
+  }
+
+  async unlinkBlob(repositoryId: number, digest: string): Promise<boolean> {
+    const result = await this.db
+      .deleteFrom('repository_blobs')
+      .where('repository_id', '=', repositoryId)
+      .where('digest', '=', digest)
+      .executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  // ---------------------------------------------------------------- manifests
+
+  async putManifest(repositoryId: number, manifest: NewManifest, tag?: string): Promise<PutManifestResult> {
+    const blobDigests = new Set<string>();
+    const manifestDigests = new Set<string>();
+    for (const ref of manifest.references) {
+      (ref.kind === 'manifest' ? manifestDigests : blobDigests).add(ref.digest);
+    }
+    const now = Date.now();
+
+    return this.db.transaction().execute(async (trx) => {
+      const foundBlobs = await this.#existing(trx, 'repository_blobs', repositoryId, [...blobDigests]);
+      const foundManifests = await this.#existing(trx, 'manifests', repositoryId, [...manifestDigests]);
+      const missing = new Set<string>();
+      for (const ref of manifest.references) {
+        const found = ref.kind === 'manifest' ? foundManifests : foundBlobs;
+        if (!found.has(ref.digest)) missing.add(ref.digest);
+      }
+      if (missing.size > 0) return { ok: false, missing: [...missing] };
+
+      await trx
+        .insertInto('manifests')
+        .values({
+          repository_id: repositoryId,
+          digest: manifest.digest,
+          media_type: manifest.mediaType,
+          artifact_type: manifest.artifactType,
+          subject_digest: manifest.subjectDigest,
+          size: manifest.size,
+          content: toBuffer(manifest.content),
+          annotations: manifest.annotations,
+          created_at: now,
+        })
+        // Same digest, same bytes: keep the first row and its created_at.
+        .onConflict((oc) => oc.columns(['repository_id', 'digest']).doNothing())
+        .execute();
+
+      const references = [
+        ...[...blobDigests].map((child) => ({ child, kind: 'blob' as const })),
+        ...[...manifestDigests].map((child) => ({ child, kind: 'manifest' as const })),
+      ];
+      for (const chunk of chunks(references, IN_LIST_CHUNK)) {
+        await trx
+          .insertInto('manifest_references')
+          .values(
+            chunk.map(({ child, kind }) => ({
+              repository_id: repositoryId,
+              manifest_digest: manifest.digest,
+              child_digest: child,
+              kind,
+            })),
+          )
+          .onConflict((oc) => oc.columns(['repository_id', 'manifest_digest', 'kind', 'child_digest']).doNothing())
+          .execute();
+      }
+
+      if (tag !== undefined) {
+        await trx
+          .insertInto('tags')
+          .values({ repository_id: repositoryId, name: tag, manifest_digest: manifest.digest, updated_at: now })
+          .onConflict((oc) =>
+            oc.columns(['repository_id', 'name']).doUpdateSet({ manifest_digest: manifest.digest, updated_at: now }),
+          )
+          .execute();
+      }
+      return { ok: true };
+    });
+  }
+
+  /**
+   * Which of `digests` exist in the repository's blob links or manifests.
+   * In PostgreSQL the rows found are share-locked until commit, so a
+   * concurrent unlink or manifest delete cannot slip in between this check
+   * and the insert of the manifest that depends on them. (SQLite transactions
+   * here hold the database write lock from BEGIN IMMEDIATE.)
+   */
+  async #existing(
+    trx: Transaction<Database>,
+    table: 'repository_blobs' | 'manifests',
+    repositoryId: number,
+    digests: string[],
+  ): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (const chunk of chunks(digests, IN_LIST_CHUNK)) {
+      const rows = await trx
+        .selectFrom(table)
+        .select('digest')
+        .where('repository_id', '=', repositoryId)
+        .where('digest', 'in', chunk)
+        .$if(this.dialect === 'postgres', (qb) => qb.forShare())
+        .execute();
+      for (const row of rows) found.add(row.digest);
+    }
+    return found;
+  }
+
+  async getManifest(repositoryId: number, digest: string): Promise<ManifestRecord | undefined> {
+    const row = await this.#q.getManifest.first(this.db, repositoryId, digest);
+    return row && toManifest(row);
+  }
+
+  async getTaggedManifest(repositoryId: number, tag: string): Promise<ManifestRecord | undefined> {
+    const row = await this.#q.getTaggedManifest.first(this.db, repositoryId, tag);
+    return row && toManifest(row);
+  }
+
+  async deleteManifest(repositoryId: number, digest: string): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      await trx
+        .deleteFrom('tags')
+        .where('repository_id', '=', repositoryId)
+        .where('manifest_digest', '=', digest)
+        .execute();
+      await trx
+        .deleteFrom('manifest_references')
+        .where('repository_id', '=', repositoryId)
+        .where('manifest_digest', '=', digest)
+        .execute();
+      const result = await trx
+        .deleteFrom('manifests')
+        .where('repository_id', '=', repositoryId)
+        .where('digest', '=', digest)
+        .executeTakeFirst();
+      return result.numDeletedRows > 0n;
+    });
+  }
+
+  async deleteTag(repositoryId: number, tag: string): Promise<boolean> {
+    const result = await this.db
+      .deleteFrom('tags')
+      .where('repository_id', '=', repositoryId)
+      .where('name', '=', tag)
+      .executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  async listTags(repositoryId: number, limit: number, last?: string): Promise<Page<TagRecord>> {
+    const n = pageLimit(limit);
+    const rows = await this.db
+      .selectFrom('tags')
+      .select(['name', 'manifest_digest', 'updated_at'])
+      .where('repository_id', '=', repositoryId)
+      .$if(last !== undefined, (qb) => qb.where('name', '>', last as string))
+      .orderBy('name')
+      .limit(n + 1)
+      .execute();
+    return {
+      items: rows.slice(0, n).map((r) => ({ name: r.name, digest: r.manifest_digest, updatedAt: num(r.updated_at) })),
+      more: rows.length > n,
+    };
+  }
+
+  async listReferrers(repositoryId: number, subjectDigest: string, artifactType?: string): Promise<ManifestRecord[]> {
+    const rows = await this.db
+      .selectFrom('manifests as m')
+      .select(MANIFEST_COLUMNS)
+      .where('m.repository_id', '=', repositoryId)
+      .where('m.subject_digest', '=', subjectDigest)
+      .$if(artifactType !== undefined, (qb) => qb.where('m.artifact_type', '=', artifactType as string))
+      .orderBy('m.created_at')
+      .orderBy('m.digest')
+      .execute();
+    return rows.map(toManifest);
+  }
+
+  // ---------------------------------------------------------------- uploads
+
+  async createUpload(session: UploadSession): Promise<void> {
+    await this.db
+      .insertInto('uploads')
+      .values({
+        id: session.id,
+        repository_id: session.repositoryId,
+        size: session.size,
+        started_at: session.startedAt,
+        updated_at: session.updatedAt,
+      })
+      .execute();
+  }
+
+  async getUpload(id: string): Promise<UploadSession | undefined> {
+    const row = await this.#q.getUpload.first(this.db, id);
+    return row && toUpload(row);
+  }
+
+  async advanceUpload(id: string, expectedSize: number, newSize: number, updatedAt: number): Promise<boolean> {
+    const result = await this.#q.advanceUpload.execute(this.db, id, expectedSize, newSize, updatedAt);
+    return (result.numAffectedRows ?? 0n) > 0n;
+  }
+
+  async deleteUpload(id: string): Promise<boolean> {
+    const result = await this.db.deleteFrom('uploads').where('id', '=', id).executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  async listStaleUploads(updatedBefore: number, limit: number): Promise<UploadSession[]> {
+    const rows = await this.db
+      .selectFrom('uploads')
+      .select(UPLOAD_COLUMNS)
+      .where('updated_at', '<', updatedBefore)
+      .orderBy('updated_at')
+      .orderBy('id')
+      .limit(pageLimit(limit))
+      .execute();
+    return rows.map(toUpload);
+  }
+}
