@@ -27,7 +27,7 @@ serve.action(async (options: Record<string, string | undefined>) => {
   const fromFlagsAndEnv: RawSettings = {};
   for (const { key, attribute } of settingOptions) {
     const value = options[attribute];
-    if (value !== undefined) fromFlagsAndEnv[key] = value;
+    if (value !== undefined && value !== '') fromFlagsAndEnv[key] = value;
   }
   const config = resolveConfig(fromFile, fromFlagsAndEnv);
   const berth = await startBerth(config);
