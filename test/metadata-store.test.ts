@@ -282,6 +282,11 @@ function runMetadataStoreSuite(name: string, open: () => Promise<MetadataStore>,
         assertManifest(await store.getTaggedManifest(repo.id, 'v1'), repo.id, m);
         assert.equal(await store.getTaggedManifest(repo.id, 'nope'), undefined);
         assert.equal(await store.getManifest(repo.id, newDigest()), undefined);
+        assert.deepEqual(await store.resolveManifest(repo.name, { tag: 'v1' }), { repositoryId: repo.id, digest: m.digest });
+        assert.deepEqual(await store.resolveManifest(repo.name, { digest: m.digest }), { repositoryId: repo.id, digest: m.digest });
+        assert.deepEqual(await store.resolveManifest(repo.name, { tag: 'nope' }), { repositoryId: repo.id, digest: undefined });
+        assert.deepEqual(await store.resolveManifest(repo.name, { digest: newDigest() }), { repositoryId: repo.id, digest: undefined });
+        assert.equal(await store.resolveManifest(`${repo.name}-missing`, { tag: 'v1' }), undefined);
         const tags = await store.listTags(repo.id, 10);
         assert.equal(tags.items.length, 1);
         assert.equal(tags.items[0]?.name, 'v1');

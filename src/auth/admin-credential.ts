@@ -1,4 +1,4 @@
-import { createHash, randomBytes, scrypt as scryptCallback, timingSafeEqual } from 'node:crypto';
+import { randomBytes, scrypt as scryptCallback, timingSafeEqual } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -19,8 +19,8 @@ interface StoredCredential {
 /**
  * The bootstrap administrator login. Only a salted scrypt hash is kept, in
  * `<data dir>/admin-credential.json`. Verifying scrypt is deliberately slow,
- * so a verified `Authorization` header is remembered (by its SHA-256) for a
- * minute: repeated requests of one client cost a hash lookup, not an scrypt.
+ * so a verified `Authorization` header is remembered for a minute: repeated
+ * requests of one client cost a map lookup, not an scrypt.
  */
 export class AdminCredential {
   private readonly verified = new Map<string, number>();
@@ -49,9 +49,8 @@ export class AdminCredential {
   /** The principal a `Basic` Authorization header proves, or undefined. */
   async authenticate(authorization: string | undefined): Promise<Principal | undefined> {
     if (!authorization || !/^basic /i.test(authorization)) return undefined;
-    const key = createHash('sha256').update(authorization).digest('base64');
     const now = Date.now();
-    const until = this.verified.get(key);
+    const until = this.verified.get(authorization);
     if (until !== undefined && until > now) return { name: this.stored.user, kind: 'admin' };
 
     const decoded = Buffer.from(authorization.slice(6).trim(), 'base64').toString('utf8');
@@ -61,7 +60,7 @@ export class AdminCredential {
     const password = decoded.slice(colon + 1);
     if (user !== this.stored.user || !(await matches(this.stored, password))) return undefined;
     if (this.verified.size > 10_000) this.verified.clear();
-    this.verified.set(key, now + 60_000);
+    this.verified.set(authorization, now + 60_000);
     return { name: user, kind: 'admin' };
   }
 }

@@ -1,44 +1,41 @@
-import type { ManifestRecord } from '../storage/metadata-store.js';
+/** What a manifest GET serves; fixed for a digest, whichever repository holds it. */
+export interface CachedManifest {
+  digest: string;
+  mediaType: string;
+  content: Uint8Array;
+  subjectDigest: string | null;
+}
 
 /**
- * Manifests by (repository, digest), least recently used first out, bounded
- * by total bytes. A manifest's content never changes for its digest; only
- * deleting it does, and `delete` is called then.
+ * Manifest content by digest, least recently used out first, bounded by total
+ * bytes. A digest's content never changes, so entries never go stale; whether
+ * a repository still holds the manifest is asked of the metadata store on
+ * every request.
  */
 export class ManifestCache {
-  private readonly entries = new Map<string, ManifestRecord>();
+  private readonly entries = new Map<string, CachedManifest>();
   private bytes = 0;
 
   constructor(private readonly maxBytes: number) {}
 
-  get(repositoryId: number, digest: string): ManifestRecord | undefined {
-    const key = `${repositoryId}@${digest}`;
-    const entry = this.entries.get(key);
+  get(digest: string): CachedManifest | undefined {
+    const entry = this.entries.get(digest);
     if (entry) {
-      this.entries.delete(key);
-      this.entries.set(key, entry);
+      this.entries.delete(digest);
+      this.entries.set(digest, entry);
     }
     return entry;
   }
 
-  set(record: ManifestRecord): void {
-    const key = `${record.repositoryId}@${record.digest}`;
-    if (this.entries.has(key) || record.size > this.maxBytes) return;
-    this.entries.set(key, record);
-    this.bytes += record.size;
+  set(manifest: CachedManifest): void {
+    const size = manifest.content.byteLength;
+    if (this.entries.has(manifest.digest) || size > this.maxBytes) return;
+    this.entries.set(manifest.digest, manifest);
+    this.bytes += size;
     for (const [oldest, entry] of this.entries) {
       if (this.bytes <= this.maxBytes) break;
       this.entries.delete(oldest);
-      this.bytes -= entry.size;
-    }
-  }
-
-  delete(repositoryId: number, digest: string): void {
-    const key = `${repositoryId}@${digest}`;
-    const entry = this.entries.get(key);
-    if (entry) {
-      this.entries.delete(key);
-      this.bytes -= entry.size;
+      this.bytes -= entry.content.byteLength;
     }
   }
 }

@@ -4,7 +4,7 @@ import { digestOf, newHash, parseDigest, requireDigest } from '../digest.js';
 import { RegistryError } from '../errors.js';
 import { isTag, requireRepositoryName } from '../names.js';
 import type { BlobStore } from '../storage/blob-store.js';
-import type { BlobRecord, ManifestRecord, MetadataStore, Page, Repository, TagRecord, UploadSession } from '../storage/metadata-store.js';
+import type { BlobRecord, MetadataStore, Page, Repository, TagRecord, UploadSession } from '../storage/metadata-store.js';
 import { parseManifest, type Descriptor, type ParsedManifest } from './manifest.js';
 import { ManifestCache } from './manifest-cache.js';
 
@@ -254,18 +254,22 @@ export class Registry {
 
   // ---- manifests and tags ---------------------------------------------------
 
+  /** The hot path of every pull: one metadata lookup, content from the cache when it can be. */
   async getManifest(name: string, reference: string): Promise<StoredManifest> {
-    const repository = await this.repository(name);
-    let record: ManifestRecord | undefined;
-    if (parseDigest(reference)) {
-      record = this.manifests.get(repository.id, reference) ?? (await this.metadata.getManifest(repository.id, reference));
-    } else {
-      if (!isTag(reference)) throw new RegistryError('MANIFEST_INVALID', `invalid tag: ${reference.slice(0, 200)}`);
-      record = await this.metadata.getTaggedManifest(repository.id, reference);
+    requireRepositoryName(name);
+    const byDigest = parseDigest(reference) !== undefined;
+    if (!byDigest && !isTag(reference)) throw new RegistryError('MANIFEST_INVALID', `invalid tag: ${reference.slice(0, 200)}`);
+    const resolved = await this.metadata.resolveManifest(name, byDigest ? { digest: reference } : { tag: reference });
+    if (!resolved) throw new RegistryError('NAME_UNKNOWN', `repository name not known to registry: ${name}`);
+    if (!resolved.digest) throw new RegistryError('MANIFEST_UNKNOWN', `manifest unknown: ${reference}`);
+    let manifest = this.manifests.get(resolved.digest);
+    if (!manifest) {
+      const record = await this.metadata.getManifest(resolved.repositoryId, resolved.digest);
+      if (!record) throw new RegistryError('MANIFEST_UNKNOWN', `manifest unknown: ${reference}`);
+      manifest = { digest: record.digest, mediaType: record.mediaType, content: record.content, subjectDigest: record.subjectDigest };
+      this.manifests.set(manifest);
     }
-    if (!record) throw new RegistryError('MANIFEST_UNKNOWN', `manifest unknown: ${reference}`);
-    this.manifests.set(record);
-    return { digest: record.digest, mediaType: record.mediaType, content: record.content, subject: record.subjectDigest ?? undefined };
+    return { digest: manifest.digest, mediaType: manifest.mediaType, content: manifest.content, subject: manifest.subjectDigest ?? undefined };
   }
 
   /**
@@ -309,7 +313,6 @@ export class Registry {
       ? await this.metadata.deleteManifest(repository.id, reference)
       : await this.metadata.deleteTag(repository.id, reference);
     if (!deleted) throw new RegistryError('MANIFEST_UNKNOWN', `manifest unknown: ${reference}`);
-    this.manifests.delete(repository.id, reference);
   }
 
   async listTags(name: string, limit: number, last?: string): Promise<Page<TagRecord>> {

@@ -67,6 +67,11 @@ export interface Page<T> {
   more: boolean;
 }
 
+export interface ResolvedManifest {
+  repositoryId: number;
+  digest: string | undefined;
+}
+
 export type PutManifestResult =
   | { ok: true }
   /** Digests the manifest references that the repository cannot reach. */
@@ -101,6 +106,13 @@ export interface MetadataStore {
    */
   putManifest(repositoryId: number, manifest: NewManifest, tag?: string): Promise<PutManifestResult>;
   getManifest(repositoryId: number, digest: string): Promise<ManifestRecord | undefined>;
+  /**
+   * The hot-path lookup for a manifest GET, in one query: undefined if the
+   * repository does not exist, else its id and the digest that the tag (or
+   * the digest itself) names in it, if any. Content comes separately, usually
+   * from a cache, since a digest's content never changes.
+   */
+  resolveManifest(repositoryName: string, reference: { tag: string } | { digest: string }): Promise<ResolvedManifest | undefined>;
   /** Resolves a tag to its manifest. */
   getTaggedManifest(repositoryId: number, tag: string): Promise<ManifestRecord | undefined>;
   /** Deletes a manifest and every tag pointing at it. Returns false if it did not exist. */

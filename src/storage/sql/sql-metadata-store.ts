@@ -2,6 +2,7 @@ import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type {
   BlobRecord,
   ManifestRecord,
+  ResolvedManifest,
   MetadataStore,
   NewManifest,
   Page,
@@ -131,6 +132,20 @@ function prepareQueries(db: Kysely<Database>) {
         .select(MANIFEST_COLUMNS)
         .where('t.repository_id', '=', repositoryId)
         .where('t.name', '=', tag),
+    ),
+    resolveTag: new PreparedQuery(2, (repositoryName: string, tag: string) =>
+      db
+        .selectFrom('repositories as r')
+        .leftJoin('tags as t', (join) => join.onRef('t.repository_id', '=', 'r.id').on('t.name', '=', tag))
+        .select(['r.id', 't.manifest_digest as digest'])
+        .where('r.name', '=', repositoryName),
+    ),
+    resolveDigest: new PreparedQuery(2, (repositoryName: string, digest: string) =>
+      db
+        .selectFrom('repositories as r')
+        .leftJoin('manifests as m', (join) => join.onRef('m.repository_id', '=', 'r.id').on('m.digest', '=', digest))
+        .select(['r.id', 'm.digest as digest'])
+        .where('r.name', '=', repositoryName),
     ),
     getUpload: new PreparedQuery(1, (id: string) => db.selectFrom('uploads').select(UPLOAD_COLUMNS).where('id', '=', id)),
     advanceUpload: new PreparedQuery(4, (id: string, expectedSize: number, newSize: number, updatedAt: number) =>
@@ -375,6 +390,14 @@ export class SqlMetadataStore implements MetadataStore {
   async getManifest(repositoryId: number, digest: string): Promise<ManifestRecord | undefined> {
     const row = await this.#q.getManifest.first(this.db, repositoryId, digest);
     return row && toManifest(row);
+  }
+
+  async resolveManifest(repositoryName: string, reference: { tag: string } | { digest: string }): Promise<ResolvedManifest | undefined> {
+    const row =
+      'tag' in reference
+        ? await this.#q.resolveTag.first(this.db, repositoryName, reference.tag)
+        : await this.#q.resolveDigest.first(this.db, repositoryName, reference.digest);
+    return row && { repositoryId: row.id, digest: row.digest ?? undefined };
   }
 
   async getTaggedManifest(repositoryId: number, tag: string): Promise<ManifestRecord | undefined> {
