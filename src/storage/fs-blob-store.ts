@@ -58,7 +58,7 @@ export class FsBlobStore implements BlobStore {
       if (isNotFound(err)) throw new RegistryError('BLOB_UNKNOWN');
       throw err;
     });
-    return createReadStream('', { fd: handle, autoClose: true, start: range?.start, end: range?.end, highWaterMark: 256 * 1024 });
+    return createReadStream('', { fd: handle, autoClose: true, start: range?.start, end: range?.end, highWaterMark: 1024 * 1024 });
   }
 
   async downloadUrl(): Promise<string | undefined> {
