@@ -13,6 +13,7 @@ import pg from 'pg';
 import type { ManifestRecord, ManifestReference, MetadataStore, NewManifest } from '../src/storage/metadata-store.js';
 import { openMetadataStore, openSqlMetadataStore, parseDatabaseUrl } from '../src/storage/sql/open.js';
 import { SqlMetadataStore } from '../src/storage/sql/sql-metadata-store.js';
+import { dropSchema, freshSchemaUrl, pgBaseUrl, pgUnreachable, reportPostgresUnavailable } from './lib/postgres.js';
 
 // ---------------------------------------------------------------- helpers
 
@@ -751,56 +752,18 @@ describe('parseDatabaseUrl', () => {
 
 // ---------------------------------------------------------------- PostgreSQL
 
-const pgBaseUrl = process.env['BERTH_TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
-const pgRequired = process.env['BERTH_E2E_REQUIRED'] === '1';
-
-async function probePostgres(url: string): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    await client.query('select 1');
-    return undefined;
-  } catch (error) {
-    return error instanceof Error ? error.message || error.name : String(error);
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
-const pgUnreachable = await probePostgres(pgBaseUrl);
-const redactedPgUrl = pgBaseUrl.replace(/\/\/[^@/]*@/, '//***@');
-
 if (pgUnreachable === undefined) {
-  const schema = `berth_test_${process.pid}_${randomBytes(6).toString('hex')}`;
-  const url = new URL(pgBaseUrl);
-  url.searchParams.set('schema', schema);
-  const pgUrl = url.toString();
+  const { schema, url: pgUrl } = freshSchemaUrl('berth_test');
 
   runMetadataStoreSuite(
     'PostgreSQL metadata store',
     () => openMetadataStore(pgUrl),
-    async () => {
-      const client = new pg.Client({ connectionString: pgBaseUrl });
-      await client.connect();
-      try {
-        await client.query(`drop schema if exists "${schema}" cascade`);
-      } finally {
-        await client.end();
-      }
-    },
+    () => dropSchema(schema),
   );
 
   describe('PostgreSQL specifics', () => {
     const ownSchema = `${schema}_own`;
-    const dropOwnSchema = async (): Promise<void> => {
-      const client = new pg.Client({ connectionString: pgBaseUrl });
-      await client.connect();
-      try {
-        await client.query(`drop schema if exists "${ownSchema}" cascade`);
-      } finally {
-        await client.end();
-      }
-    };
+    const dropOwnSchema = (): Promise<void> => dropSchema(ownSchema);
     after(dropOwnSchema);
 
     const ownUrl = (params: Record<string, string> = {}): string => {
@@ -878,12 +841,6 @@ if (pgUnreachable === undefined) {
       await assert.rejects(openMetadataStore('postgres://postgres@127.0.0.1:1/none?connect_timeout=2'));
     });
   });
-} else if (pgRequired) {
-  test('PostgreSQL metadata store', () => {
-    assert.fail(`PostgreSQL is unreachable at ${redactedPgUrl} (${pgUnreachable}) and BERTH_E2E_REQUIRED=1`);
-  });
 } else {
-  test('PostgreSQL metadata store', {
-    skip: `PostgreSQL unreachable at ${redactedPgUrl}: ${pgUnreachable} (set BERTH_TEST_DATABASE_URL, or BERTH_E2E_REQUIRED=1 to fail instead)`,
-  }, () => {});
+  reportPostgresUnavailable('PostgreSQL metadata store');
 }
