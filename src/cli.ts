@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { ConfigError, readConfigFile, resolveConfig, SETTINGS, type RawSettings, type SettingKey } from './config.js';
 import { startBerth } from './server.js';
 
-const program = new Command('berth').description('Berth: a self-hosted container registry that speaks the OCI Distribution and Amazon ECR APIs');
+const program = new Command('berth').description('Berth: a self-hosted container image registry (OCI Distribution; Amazon ECR compatibility under way)');
 
 const serve = program
   .command('serve')

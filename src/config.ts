@@ -30,7 +30,7 @@ export const SETTINGS = [
   { key: 'tlsKey', env: 'BERTH_TLS_KEY', flag: '--tls-key <file>', help: 'PEM private key for --tls-cert', default: undefined },
   { key: 'uploadTtlSeconds', env: 'BERTH_UPLOAD_TTL', flag: '--upload-ttl <seconds>', help: 'age after which an idle upload is abandoned', default: '86400' },
   { key: 'uploadCleanupIntervalSeconds', env: 'BERTH_UPLOAD_CLEANUP_INTERVAL', flag: '--upload-cleanup-interval <seconds>', help: 'how often abandoned uploads are removed', default: '600' },
-  { key: 'logLevel', env: 'BERTH_LOG_LEVEL', flag: '--log-level <level>', help: 'fatal, error, warn, info, debug or trace', default: 'info' },
+  { key: 'logLevel', env: 'BERTH_LOG_LEVEL', flag: '--log-level <level>', help: 'fatal, error, warn, info, debug, trace or silent', default: 'info' },
 ] as const;
 
 export type SettingKey = (typeof SETTINGS)[number]['key'];
@@ -47,6 +47,8 @@ export function readConfigFile(path: string): RawSettings {
   const raw: RawSettings = {};
   for (const [key, value] of Object.entries(parsed)) {
     if (!known.has(key)) throw new ConfigError(`${path}: unknown setting '${key}'`);
+    if (value === null || value === '') continue;
+    if (typeof value === 'object') throw new ConfigError(`${path}: '${key}' must be a single value`);
     raw[key as SettingKey] = String(value);
   }
   return raw;
@@ -64,6 +66,13 @@ export function parseListen(value: string): { host: string; port: number } {
   const port = Number(match[3]);
   if (port > 65535) throw new ConfigError(`listen port out of range: ${port}`);
   return { host: match[1] ?? (match[2] || '0.0.0.0'), port };
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function logLevel(value: string): string {
+  if (!LOG_LEVELS.includes(value)) throw new ConfigError(`log-level must be one of ${LOG_LEVELS.join(', ')}, got '${value}'`);
+  return value;
 }
 
 /** Merges layers (later wins) over the defaults and validates the result. */
@@ -88,6 +97,6 @@ export function resolveConfig(...layers: RawSettings[]): BerthConfig {
     tlsKey,
     uploadTtlSeconds: positiveInteger('upload-ttl', pick('uploadTtlSeconds') as string),
     uploadCleanupIntervalSeconds: positiveInteger('upload-cleanup-interval', pick('uploadCleanupIntervalSeconds') as string),
-    logLevel: pick('logLevel') as string,
+    logLevel: logLevel(pick('logLevel') as string),
   };
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { startTestBerth, type TestBerth } from './lib/berth.js';
 import { dropSchema, freshSchemaUrl, pgUnreachable, reportPostgresUnavailable } from './lib/postgres.js';
@@ -180,6 +181,20 @@ function runV2Suite(backend: string, databaseUrl: () => { url?: string; cleanup?
         assert.equal((await berth.request(`/v2/blobs/wrong/blobs/${wrong}`, { method: 'HEAD' })).status, 404);
         assert.equal((await berth.request(`/v2/blobs/wrong/blobs/${sha256(data)}`, { method: 'HEAD' })).status, 404);
         assert.deepEqual(await readdir(join(berth.dataDir, 'uploads')), []);
+      });
+
+      test('bytes a crashed chunk left past the acknowledged size are not committed', async () => {
+        const start = await berth.request('/v2/blobs/leftover/blobs/uploads/', { method: 'POST' });
+        const location = start.headers.get('location') as string;
+        const id = start.headers.get('docker-upload-uuid') as string;
+        assert.equal((await berth.request(location, { method: 'PATCH', body: 'hello ' })).status, 202);
+        // What a process killed mid-chunk leaves: bytes on disk that no session size covers.
+        await berth.registry.blobs.appendUpload(id, 6, Readable.from([Buffer.from('world')]));
+        const put = await berth.request(`${location}?digest=${sha256('hello ')}`, { method: 'PUT' });
+        assert.equal(put.status, 201, await put.text());
+        const get = await berth.request(`/v2/blobs/leftover/blobs/${sha256('hello ')}`);
+        assert.equal(get.headers.get('content-length'), '6');
+        assert.equal(await get.text(), 'hello ');
       });
 
       test('sha512 digests are verified and served', async () => {

@@ -24,14 +24,13 @@ export function registerV2(app: FastifyInstance, { registry, credential, realm }
     const queryStart = url.indexOf('?');
     const path = url.slice('/v2/'.length, queryStart < 0 ? undefined : queryStart);
     const query = new URLSearchParams(queryStart < 0 ? '' : url.slice(queryStart + 1));
-    const route = matchV2Route(path);
-    if (!route) throw new RegistryError('NAME_INVALID', `no route for ${request.method} ${url.slice(0, 300)}`);
-
     const principal = await credential.authenticate(request.headers.authorization);
     if (!principal) {
       reply.header('WWW-Authenticate', `Basic realm="${realm}"`);
       throw new RegistryError('UNAUTHORIZED');
     }
+    const route = matchV2Route(path);
+    if (!route) throw new RegistryError('NAME_INVALID', `no route for ${request.method} ${url.slice(0, 300)}`);
     await dispatch(registry, route, principal, request, reply, query);
     return reply;
   };
@@ -210,7 +209,7 @@ async function sendBlob(registry: Registry, name: string, digest: string, reques
     reply.send();
     return;
   }
-reply.send(await registry.blobs.read(blob.digest, range));
+  reply.send(await registry.blobs.read(blob.digest, range));
 }
 
 function sendCreatedBlob(reply: FastifyReply, name: string, digest: string): void {

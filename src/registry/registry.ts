@@ -143,7 +143,7 @@ export class Registry {
         await this.discardUpload(id);
         throw new RegistryError('DIGEST_INVALID', `provided digest ${digest} does not match uploaded content ${actual}`);
       }
-      await this.blobs.commitUpload(id, digest);
+      await this.blobs.commitUpload(id, digest, size);
       await this.metadata.putBlob(digest, size);
       await this.metadata.linkBlob(session.repositoryId, digest);
       await this.metadata.deleteUpload(id);
@@ -169,16 +169,17 @@ export class Registry {
     await this.discardUpload(id);
   }
 
-  /** Removes uploads idle since before `cutoff` (ms epoch), and staging files no session owns. */
-  async removeAbandonedUploads(cutoff: number): Promise<number> {
+  /**
+   * Removes uploads idle since before `cutoff` (ms epoch), up to `batch` per
+   * call, and staging files no session owns.
+   */
+  async removeAbandonedUploads(cutoff: number, batch = 1000): Promise<number> {
     let removed = 0;
-    for (;;) {
-      const stale = await this.metadata.listStaleUploads(cutoff, 100);
-      for (const session of stale) {
-        await this.discardUpload(session.id);
-        removed++;
-      }
-      if (stale.length < 100) break;
+    for (const session of await this.metadata.listStaleUploads(cutoff, batch)) {
+      // A chunk still streaming in has not updated the session yet.
+      if (this.uploadLocks.has(session.id)) continue;
+      await this.discardUpload(session.id);
+      removed++;
     }
     for (const id of await this.blobs.listUploadsOlderThan(cutoff)) {
       if (!(await this.metadata.getUpload(id))) {
@@ -231,7 +232,7 @@ export class Registry {
       return `sha256:${running.hash.digest('hex')}`;
     }
     const hash = newHash(algorithm);
-    for await (const chunk of await this.blobs.readUpload(id)) hash.update(chunk as Buffer);
+    for await (const chunk of await this.blobs.readUpload(id, size)) hash.update(chunk as Buffer);
     return `${algorithm}:${hash.digest('hex')}`;
   }
 

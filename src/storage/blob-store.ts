@@ -31,14 +31,18 @@ export interface BlobStore {
    * upload at `offset`.
    */
   appendUpload(uploadId: string, offset: number, source: Readable, onChunk?: (chunk: Buffer) => void): Promise<number>;
-  /** Streams what an upload holds so far (to re-hash it when no hash state survived). */
-  readUpload(uploadId: string): Promise<Readable>;
   /**
-   * Makes the upload's bytes durable and visible as `digest` (atomic: the
-   * blob is either absent or complete). The caller has verified the digest.
-   * If the blob already exists the upload is discarded.
+   * Streams the first `length` bytes of an upload (to re-hash it when no hash
+   * state survived). Bytes past `length` were never acknowledged to a client.
    */
-  commitUpload(uploadId: string, digest: string): Promise<void>;
+  readUpload(uploadId: string, length: number): Promise<Readable>;
+  /**
+   * Makes the upload's first `length` bytes durable and visible as `digest`
+   * (atomic: the blob is either absent or complete); anything past `length`
+   * is dropped. The caller has verified the digest of those bytes. If the
+   * blob already exists the upload is discarded.
+   */
+  commitUpload(uploadId: string, digest: string, length: number): Promise<void>;
   abortUpload(uploadId: string): Promise<void>;
   /** Upload ids whose staging area has not been written since `before` (ms epoch). */
   listUploadsOlderThan(before: number): Promise<string[]>;

@@ -1,7 +1,7 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseDigest } from '../digest.js';
 import { RegistryError } from '../errors.js';
@@ -102,11 +102,12 @@ export class FsBlobStore implements BlobStore {
     return written;
   }
 
-  async readUpload(uploadId: string): Promise<Readable> {
-    return createReadStream(this.uploadPath(uploadId), { highWaterMark: 1024 * 1024 });
+  async readUpload(uploadId: string, length: number): Promise<Readable> {
+    if (length === 0) return Readable.from([]);
+    return createReadStream(this.uploadPath(uploadId), { start: 0, end: length - 1, highWaterMark: 1024 * 1024 });
   }
 
-  async commitUpload(uploadId: string, digest: string): Promise<void> {
+  async commitUpload(uploadId: string, digest: string, length: number): Promise<void> {
     const source = this.uploadPath(uploadId);
     const target = this.blobPath(digest);
     if ((await this.stat(digest)) !== undefined) {
@@ -115,6 +116,7 @@ export class FsBlobStore implements BlobStore {
     }
     const handle = await open(source, 'r+');
     try {
+      if ((await handle.stat()).size !== length) await handle.truncate(length);
       await handle.sync();
     } finally {
       await handle.close();
