@@ -26,8 +26,15 @@ export function requireDigest(value: string): ParsedDigest {
   return parsed;
 }
 
-export function isDigest(value: string): boolean {
-  return parseDigest(value) !== undefined;
+/** The OCI digest grammar, for any algorithm (registered or not). */
+const DIGEST_GRAMMAR = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
+
+/**
+ * True when `value` is shaped like a digest but is not one we can verify
+ * (e.g. `sha384:…`): reads treat it as simply unknown, pushes refuse it.
+ */
+export function isForeignDigest(value: string): boolean {
+  return DIGEST_GRAMMAR.test(value) && parseDigest(value) === undefined;
 }
 
 export function newHash(algorithm: DigestAlgorithm): Hash {

@@ -16,7 +16,6 @@ export const ERRORS = {
   NAME_INVALID: { oci: 'NAME_INVALID', aws: 'InvalidParameterException', status: 400, message: 'invalid repository name' },
   NAME_UNKNOWN: { oci: 'NAME_UNKNOWN', aws: 'RepositoryNotFoundException', status: 404, message: 'repository name not known to registry' },
   SIZE_INVALID: { oci: 'SIZE_INVALID', aws: 'InvalidParameterException', status: 400, message: 'provided length did not match content length' },
-  TAG_INVALID: { oci: 'TAG_INVALID', aws: 'InvalidParameterException', status: 400, message: 'manifest tag did not match URI' },
   UNAUTHORIZED: { oci: 'UNAUTHORIZED', aws: 'UnrecognizedClientException', status: 401, message: 'authentication required' },
   DENIED: { oci: 'DENIED', aws: 'AccessDeniedException', status: 403, message: 'requested access to the resource is denied' },
   UNSUPPORTED: { oci: 'UNSUPPORTED', aws: 'UnsupportedCommandException', status: 405, message: 'the operation is unsupported' },

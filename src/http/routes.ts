@@ -13,7 +13,7 @@ export type V2Route =
   | { kind: 'blob'; name: string; digest: string }
   | { kind: 'referrers'; name: string; digest: string };
 
-const NAME = '([a-z0-9][a-z0-9._/-]*)';
+const NAME = '(.+)';
 const SEGMENT = '([^/]+)';
 
 const PATTERNS: [RegExp, (m: RegExpExecArray) => V2Route][] = [

@@ -30,7 +30,7 @@ export function registerV2(app: FastifyInstance, { registry, credential, realm }
       throw new RegistryError('UNAUTHORIZED');
     }
     const route = matchV2Route(path);
-    if (!route) throw new RegistryError('NAME_INVALID', `no route for ${request.method} ${url.slice(0, 300)}`);
+    if (!route) throw new RegistryError('NAME_UNKNOWN', `no route for ${request.method} ${url.slice(0, 300)}`);
     await dispatch(registry, route, principal, request, reply, query);
     return reply;
   };
@@ -83,12 +83,12 @@ async function dispatch(
         if (!acceptsMediaType(request.headers.accept, manifest.mediaType)) {
           throw new RegistryError('MANIFEST_UNKNOWN', `manifest is ${manifest.mediaType}, which the Accept header excludes`);
         }
-        reply.headers({
-          'Content-Type': manifest.mediaType,
-          'Content-Length': String(manifest.content.byteLength),
-          'Docker-Content-Digest': manifest.digest,
-          ETag: `"${manifest.digest}"`,
-        });
+        reply.headers({ 'Docker-Content-Digest': manifest.digest, ETag: `"${manifest.digest}"` });
+        if (notModified(request, manifest.digest)) {
+          reply.code(304).send();
+          return;
+        }
+        reply.headers({ 'Content-Type': manifest.mediaType, 'Content-Length': String(manifest.content.byteLength) });
         if (method === 'HEAD') reply.send();
         else reply.send(Buffer.from(manifest.content.buffer, manifest.content.byteOffset, manifest.content.byteLength));
         return;
@@ -142,18 +142,14 @@ async function dispatch(
     }
 
     case 'upload':
-      if (method === 'GET') {
+      if (method === 'GET' || method === 'HEAD') {
         const upload = await registry.uploadStatus(route.name, route.id);
         sendUploadState(reply.code(204), route.name, upload.id, upload.size);
         return;
       }
       if (method === 'PATCH') {
         const range = parseContentRange(request.headers['content-range']);
-        const length = contentLength(request);
-        if (range && length !== undefined && range.end - range.start + 1 !== length) {
-          throw new RegistryError('RANGE_INVALID', 'Content-Range does not match Content-Length');
-        }
-        const upload = await registry.appendUpload(route.name, route.id, request.raw, range?.start, length);
+        const upload = await registry.appendUpload(route.name, route.id, request.raw, range, contentLength(request));
         sendUploadState(reply.code(202), route.name, upload.id, upload.size);
         return;
       }
@@ -162,7 +158,8 @@ async function dispatch(
         if (!digest) throw new RegistryError('DIGEST_INVALID', 'the digest query parameter is required');
         const length = contentLength(request);
         const hasBody = (length !== undefined && length > 0) || request.headers['transfer-encoding'] !== undefined;
-        const blob = await registry.completeUpload(route.name, route.id, digest, hasBody ? request.raw : undefined, length);
+        const range = parseContentRange(request.headers['content-range']);
+        const blob = await registry.completeUpload(route.name, route.id, digest, hasBody ? request.raw : undefined, length, range);
         sendCreatedBlob(reply, route.name, blob.digest);
         return;
       }
@@ -187,7 +184,12 @@ async function dispatch(
 
 async function sendBlob(registry: Registry, name: string, digest: string, request: FastifyRequest, reply: FastifyReply, headOnly: boolean): Promise<void> {
   const blob = await registry.blob(name, digest);
-  reply.headers({ 'Docker-Content-Digest': blob.digest, ETag: `"${blob.digest}"`, 'Accept-Ranges': 'bytes', 'Content-Type': 'application/octet-stream' });
+  reply.headers({ 'Docker-Content-Digest': blob.digest, ETag: `"${blob.digest}"` });
+  if (notModified(request, blob.digest)) {
+    reply.code(304).send();
+    return;
+  }
+  reply.headers({ 'Accept-Ranges': 'bytes', 'Content-Type': 'application/octet-stream' });
   if (!headOnly) {
     const redirect = await registry.blobs.downloadUrl(blob.digest);
     if (redirect) {
@@ -210,6 +212,13 @@ async function sendBlob(registry: Registry, name: string, digest: string, reques
     return;
   }
   reply.send(await registry.blobs.read(blob.digest, range));
+}
+
+/** True when the client's If-None-Match already names this content. */
+function notModified(request: FastifyRequest, digest: string): boolean {
+  const header = request.headers['if-none-match'];
+  if (!header) return false;
+  return header.trim() === '*' || header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === `"${digest}"`);
 }
 
 function sendCreatedBlob(reply: FastifyReply, name: string, digest: string): void {

@@ -91,7 +91,7 @@ export function parseManifest(bytes: Uint8Array, contentType: string | undefined
 
   const isIndex = INDEX_MEDIA_TYPES.has(mediaType);
   const references: ManifestReference[] = [];
-  let artifactType: string | null = typeof body.artifactType === 'string' ? body.artifactType : null;
+  let artifactType: string | null = typeof body.artifactType === 'string' && body.artifactType !== '' ? body.artifactType : null;
 
   if (isIndex) {
     if (!Array.isArray(body.manifests)) invalid('an index must have a manifests array');
@@ -104,7 +104,8 @@ export function parseManifest(bytes: Uint8Array, contentType: string | undefined
       const layer = descriptor(l, `layers[${i}]`);
       if (!FOREIGN_LAYER_TYPES.has(layer.mediaType)) references.push({ digest: layer.digest, kind: 'blob' });
     });
-    if (mediaType === MediaType.ociManifest && artifactType === null) artifactType = config.mediaType;
+    // The referrers API reports the config's media type when a manifest names no artifactType.
+    if (artifactType === null) artifactType = config.mediaType;
   }
 
   const subject = body.subject === undefined ? undefined : descriptor(body.subject, 'subject');

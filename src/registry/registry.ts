@@ -1,6 +1,6 @@
 import { randomUUID, type Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { digestOf, newHash, parseDigest, requireDigest } from '../digest.js';
+import { digestOf, isForeignDigest, newHash, parseDigest, requireDigest } from '../digest.js';
 import { RegistryError } from '../errors.js';
 import { isTag, requireRepositoryName } from '../names.js';
 import type { BlobStore } from '../storage/blob-store.js';
@@ -11,6 +11,12 @@ import { ManifestCache } from './manifest-cache.js';
 export interface UploadState {
   id: string;
   size: number;
+}
+
+/** Where a chunk goes, from its Content-Range: inclusive byte offsets. */
+export interface ChunkRange {
+  start: number;
+  end: number;
 }
 
 export interface CommittedBlob {
@@ -68,6 +74,7 @@ export class Registry {
   // ---- blobs --------------------------------------------------------------
 
   async blob(name: string, digest: string): Promise<BlobRecord> {
+    if (isForeignDigest(digest)) throw new RegistryError('BLOB_UNKNOWN', `blob unknown to registry: ${digest}`);
     requireDigest(digest);
     const repository = await this.repository(name);
     const blob = await this.metadata.getLinkedBlob(repository.id, digest);
@@ -117,26 +124,25 @@ export class Registry {
   }
 
   /**
-   * Appends a chunk. `start` is the first byte's offset from Content-Range
-   * (when the client sent one) and must equal what the upload holds; chunks
-   * cannot arrive out of order.
+   * Appends a chunk. `range` is the chunk's place from Content-Range (when the
+   * client sent one): it must start where the upload ends, since chunks
+   * cannot arrive out of order, and span `length` bytes.
    */
-  appendUpload(name: string, id: string, body: Readable, start?: number, length?: number): Promise<UploadState> {
+  appendUpload(name: string, id: string, body: Readable, range?: ChunkRange, length?: number): Promise<UploadState> {
     return this.withUploadLock(id, async () => {
       const session = await this.session(name, id);
-      if (start !== undefined && start !== session.size) {
-        throw new RegistryError('RANGE_INVALID', `chunk starts at ${start}, upload holds ${session.size} bytes`, undefined, rangeHeader(session.size));
-      }
+      this.requireInOrder(session, range, length);
       const size = await this.appendBytes(session, body, length);
       return { id, size };
     });
   }
 
-  /** Finishes an upload (with an optional last chunk) and commits it as `digest`. */
-  completeUpload(name: string, id: string, digest: string, body: Readable | undefined, length?: number): Promise<CommittedBlob> {
+  /** Finishes an upload (with an optional last chunk, placed by `range` as for appendUpload) and commits it as `digest`. */
+  completeUpload(name: string, id: string, digest: string, body: Readable | undefined, length?: number, range?: ChunkRange): Promise<CommittedBlob> {
     return this.withUploadLock(id, async () => {
       const parsed = requireDigest(digest);
       const session = await this.session(name, id);
+      this.requireInOrder(session, range, length);
       const size = body ? await this.appendBytes(session, body, length) : session.size;
       const actual = await this.uploadDigest(id, size, parsed.algorithm);
       if (actual !== digest) {
@@ -196,6 +202,16 @@ export class Registry {
     const session = await this.metadata.getUpload(id);
     if (!session || session.repositoryId !== repository.id) throw new RegistryError('BLOB_UPLOAD_UNKNOWN');
     return session;
+  }
+
+  private requireInOrder(session: UploadSession, range: ChunkRange | undefined, length: number | undefined): void {
+    if (!range) return;
+    if (range.start !== session.size) {
+      throw new RegistryError('RANGE_INVALID', `chunk starts at ${range.start}, upload holds ${session.size} bytes`, undefined, rangeHeader(session.size));
+    }
+    if (length !== undefined && range.end - range.start + 1 !== length) {
+      throw new RegistryError('SIZE_INVALID', `Content-Range spans ${range.end - range.start + 1} bytes, Content-Length says ${length}`);
+    }
   }
 
   private async appendBytes(session: UploadSession, body: Readable, length: number | undefined): Promise<number> {
@@ -259,7 +275,8 @@ export class Registry {
   async getManifest(name: string, reference: string): Promise<StoredManifest> {
     requireRepositoryName(name);
     const byDigest = parseDigest(reference) !== undefined;
-    if (!byDigest && !isTag(reference)) throw new RegistryError('MANIFEST_INVALID', `invalid tag: ${reference.slice(0, 200)}`);
+    // Neither a tag nor a digest we hold: nothing can be stored under it.
+    if (!byDigest && !isTag(reference)) throw new RegistryError('MANIFEST_UNKNOWN', `manifest unknown: ${reference.slice(0, 200)}`);
     const resolved = await this.metadata.resolveManifest(name, byDigest ? { digest: reference } : { tag: reference });
     if (!resolved) throw new RegistryError('NAME_UNKNOWN', `repository name not known to registry: ${name}`);
     if (!resolved.digest) throw new RegistryError('MANIFEST_UNKNOWN', `manifest unknown: ${reference}`);
@@ -279,7 +296,11 @@ export class Registry {
    */
   async putManifest(name: string, reference: string, content: Uint8Array, contentType: string | undefined): Promise<{ digest: string; parsed: ParsedManifest }> {
     const referenceDigest = parseDigest(reference);
-    if (!referenceDigest && !isTag(reference)) throw new RegistryError('TAG_INVALID', `invalid tag: ${reference.slice(0, 200)}`);
+    if (!referenceDigest && !isTag(reference)) {
+      throw reference.includes(':')
+        ? new RegistryError('DIGEST_INVALID', `invalid digest: ${reference.slice(0, 200)}`)
+        : new RegistryError('MANIFEST_INVALID', `invalid tag: ${reference.slice(0, 200)}`);
+    }
     requireRepositoryName(name);
     const parsed = parseManifest(content, contentType);
     const digest = digestOf(content, referenceDigest?.algorithm ?? 'sha256');
