@@ -22,7 +22,7 @@ export async function startBerth(config: BerthConfig, logger: Logger = pino({ le
   const metadata = await openMetadataStore(config.databaseUrl);
   await metadata.migrate();
   const blobs = await FsBlobStore.open(config.dataDir);
-  const registry = new Registry(metadata, blobs);
+  const registry = new Registry(metadata, blobs, config.uploadTtlSeconds * 1000);
   const { credential, generatedPassword } = await AdminCredential.load(config.dataDir, config.adminUser, config.adminPassword);
   const https = config.tlsCert && config.tlsKey ? { cert: await readFile(config.tlsCert), key: await readFile(config.tlsKey) } : undefined;
   const app = buildApp({ registry, credential, logger, ...(https ? { https } : {}) });

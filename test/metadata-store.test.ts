@@ -540,7 +540,7 @@ function runMetadataStoreSuite(name: string, open: () => Promise<MetadataStore>,
     });
 
     describe('uploads', () => {
-      test('create, get, advance (compare-and-set), delete', async () => {
+      test('create, get, claim and release (compare-and-set), delete', async () => {
         const repo = await store.ensureRepository('uploads/basic');
         const id = randomBytes(16).toString('hex');
         const started = Date.now();
@@ -550,30 +550,39 @@ function runMetadataStoreSuite(name: string, open: () => Promise<MetadataStore>,
         assert.deepEqual(await store.getUpload(id), session);
         await assert.rejects(store.createUpload(session), 'ids are unique');
 
-        assert.equal(await store.advanceUpload(id, 10, 20, started + 1), false, 'wrong expected size');
+        assert.equal(await store.claimUpload(id, 10, 'w0', started, 0), false, 'wrong expected size');
+        assert.equal(await store.releaseUpload(id, 'w0', 20, started + 1), false, 'no claim to release');
         assert.deepEqual(await store.getUpload(id), session, 'unchanged');
+        assert.equal(await store.claimUpload(id, 0, 'w1', started, 0), true);
+        assert.equal(await store.claimUpload(id, 0, 'w2', started, 0), false, 'held by w1');
+        assert.equal(await store.releaseUpload(id, 'w2', 5, started + 1), false, 'only the holder releases');
         const big = 6 * 1024 ** 3 + 1;
-        assert.equal(await store.advanceUpload(id, 0, big, started + 2), true);
+        assert.equal(await store.releaseUpload(id, 'w1', big, started + 2), true);
         assert.deepEqual(await store.getUpload(id), { ...session, size: big, updatedAt: started + 2 });
-        assert.equal(await store.advanceUpload(id, 0, 5, started + 3), false, 'stale expected size');
-        assert.equal(await store.advanceUpload('no-such-upload', 0, 5, started + 3), false);
+        assert.equal(await store.claimUpload(id, 0, 'w3', started + 3, 0), false, 'stale expected size');
+        assert.equal(await store.claimUpload(id, big, 'w3', started + 3, 0), true, 'free again after release');
+        assert.equal(await store.claimUpload(id, big, 'w4', started + 4, started + 3), false, 'a fresh claim is not taken over');
+        assert.equal(await store.claimUpload(id, big, 'w4', started + 5, started + 4), true, 'a claim older than staleBefore is taken over');
+        assert.equal(await store.releaseUpload(id, 'w3', big + 1, started + 6), false, 'the dead writer lost its claim');
+        assert.equal(await store.claimUpload('no-such-upload', 0, 'w5', started, 0), false);
 
         assert.equal(await store.deleteUpload(id), true);
         assert.equal(await store.deleteUpload(id), false);
         assert.equal(await store.getUpload(id), undefined);
       });
 
-      test('racing advances from the same size: exactly one wins', async () => {
+      test('racing claims from the same size: exactly one wins', async () => {
         const repo = await store.ensureRepository('uploads/race');
         const id = randomBytes(16).toString('hex');
         const now = Date.now();
         await store.createUpload({ id, repositoryId: repo.id, size: 100, startedAt: now, updatedAt: now });
         const results = await Promise.all(
-          Array.from({ length: 6 }, (_, i) => (i % 2 === 0 ? store : other).advanceUpload(id, 100, 200 + i, now + i)),
+          Array.from({ length: 6 }, (_, i) => (i % 2 === 0 ? store : other).claimUpload(id, 100, `w${i}`, now, 0)),
         );
         assert.equal(results.filter(Boolean).length, 1);
         const winner = results.indexOf(true);
-        assert.equal((await store.getUpload(id))?.size, 200 + winner);
+        assert.equal(await store.releaseUpload(id, `w${winner}`, 200, now + 1), true);
+        assert.equal((await store.getUpload(id))?.size, 200);
       });
 
       test('listStaleUploads: oldest first, strictly before, limited', async () => {
@@ -598,7 +607,13 @@ function runMetadataStoreSuite(name: string, open: () => Promise<MetadataStore>,
           [ids.u1],
         );
         assert.deepEqual(await store.listStaleUploads(1000, 10), []);
-        assert.equal(await store.advanceUpload(ids.u1, 0, 1, 20_000), true);
+        assert.equal(await store.claimUpload(ids.u1, 0, 'writer', 20_000, 0), true);
+        assert.deepEqual(
+          (await store.listStaleUploads(5000, 10)).map((u) => u.id),
+          [ids.u3, ids.u2],
+          'an upload claimed since the cutoff is being written, not abandoned',
+        );
+        assert.equal(await store.releaseUpload(ids.u1, 'writer', 1, 20_000), true);
         assert.deepEqual(
           (await store.listStaleUploads(5000, 10)).map((u) => u.id),
           [ids.u3, ids.u2],

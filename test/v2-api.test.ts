@@ -197,6 +197,31 @@ function runV2Suite(backend: string, databaseUrl: () => { url?: string; cleanup?
         assert.equal(await get.text(), 'hello ');
       });
 
+      test('two chunks racing for the same upload: one is written, the other refused with 416', async () => {
+        const start = await berth.request('/v2/blobs/race/blobs/uploads/', { method: 'POST' });
+        const location = start.headers.get('location') as string;
+        const slowBody = (data: Buffer): ReadableStream<Uint8Array> =>
+          new ReadableStream<Uint8Array>({
+            async start(controller) {
+              controller.enqueue(data.subarray(0, data.length / 2));
+              await new Promise((r) => setTimeout(r, 200));
+              controller.enqueue(data.subarray(data.length / 2));
+              controller.close();
+            },
+          });
+        const first = randomBytes(100_000);
+        const second = randomBytes(100_000);
+        const [a, b] = await Promise.all([
+          berth.request(location, { method: 'PATCH', body: slowBody(first) }),
+          new Promise((r) => setTimeout(r, 50)).then(() => berth.request(location, { method: 'PATCH', body: slowBody(second) })),
+        ]);
+        assert.deepEqual([a.status, b.status], [202, 416]);
+        const put = await berth.request(`${location}?digest=${sha256(first)}`, { method: 'PUT' });
+        assert.equal(put.status, 201, await put.text());
+        const get = await berth.request(`/v2/blobs/race/blobs/${sha256(first)}`);
+        assert.deepEqual(Buffer.from(await get.arrayBuffer()), first);
+      });
+
       test('sha512 digests are verified and served', async () => {
         const data = randomBytes(4096);
         const digest = `sha512:${createHash('sha512').update(data).digest('hex')}`;

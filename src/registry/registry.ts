@@ -44,12 +44,16 @@ interface RunningHash {
  */
 export class Registry {
   private readonly runningHashes = new Map<string, RunningHash>();
-  private readonly uploadLocks = new Map<string, Promise<unknown>>();
   private readonly manifests = new ManifestCache(64 * 1024 * 1024);
 
+  /**
+   * `staleClaimMs`: a claim on an upload older than this was left by a writer
+   * that died; another request may take the upload over.
+   */
   constructor(
     readonly metadata: MetadataStore,
     readonly blobs: BlobStore,
+    private readonly staleClaimMs = 24 * 60 * 60 * 1000,
   ) {}
 
   // ---- repositories -------------------------------------------------------
@@ -128,22 +132,35 @@ export class Registry {
    * client sent one): it must start where the upload ends, since chunks
    * cannot arrive out of order, and span `length` bytes.
    */
-  appendUpload(name: string, id: string, body: Readable, range?: ChunkRange, length?: number): Promise<UploadState> {
-    return this.withUploadLock(id, async () => {
-      const session = await this.session(name, id);
-      this.requireInOrder(session, range, length);
-      const size = await this.appendBytes(session, body, length);
-      return { id, size };
-    });
+  async appendUpload(name: string, id: string, body: Readable, range?: ChunkRange, length?: number): Promise<UploadState> {
+    const session = await this.session(name, id);
+    this.requireInOrder(session, range, length);
+    const writer = await this.claim(session);
+    let size: number;
+    try {
+      size = await this.writeChunk(session, body, length);
+    } catch (err) {
+      await this.metadata.releaseUpload(id, writer, session.size, Date.now()).catch(() => undefined);
+      throw err;
+    }
+    if (!(await this.metadata.releaseUpload(id, writer, size, Date.now()))) {
+      // A cleanup or a stale-claim takeover removed our claim: what we wrote may not stand.
+      this.runningHashes.delete(id);
+      throw new RegistryError('BLOB_UPLOAD_INVALID', 'the upload changed while this chunk was written');
+    }
+    return { id, size };
   }
 
   /** Finishes an upload (with an optional last chunk, placed by `range` as for appendUpload) and commits it as `digest`. */
-  completeUpload(name: string, id: string, digest: string, body: Readable | undefined, length?: number, range?: ChunkRange): Promise<CommittedBlob> {
-    return this.withUploadLock(id, async () => {
-      const parsed = requireDigest(digest);
-      const session = await this.session(name, id);
-      this.requireInOrder(session, range, length);
-      const size = body ? await this.appendBytes(session, body, length) : session.size;
+  async completeUpload(name: string, id: string, digest: string, body: Readable | undefined, length?: number, range?: ChunkRange): Promise<CommittedBlob> {
+    const parsed = requireDigest(digest);
+    const session = await this.session(name, id);
+    this.requireInOrder(session, range, length);
+    // Held to the end: nothing may write to the staging area while it is verified and committed.
+    const writer = await this.claim(session);
+    const acknowledged = session.size;
+    try {
+      const size = body ? await this.writeChunk(session, body, length) : session.size;
       const actual = await this.uploadDigest(id, size, parsed.algorithm);
       if (actual !== digest) {
         await this.discardUpload(id);
@@ -155,7 +172,10 @@ export class Registry {
       await this.metadata.deleteUpload(id);
       this.runningHashes.delete(id);
       return { digest, size };
-    });
+    } catch (err) {
+      await this.metadata.releaseUpload(id, writer, acknowledged, Date.now()).catch(() => undefined);
+      throw err;
+    }
   }
 
   /** A whole blob in one request (`POST ?digest=`). */
@@ -182,8 +202,6 @@ export class Registry {
   async removeAbandonedUploads(cutoff: number, batch = 1000): Promise<number> {
     let removed = 0;
     for (const session of await this.metadata.listStaleUploads(cutoff, batch)) {
-      // A chunk still streaming in has not updated the session yet.
-      if (this.uploadLocks.has(session.id)) continue;
       await this.discardUpload(session.id);
       removed++;
     }
@@ -214,29 +232,34 @@ export class Registry {
     }
   }
 
-  private async appendBytes(session: UploadSession, body: Readable, length: number | undefined): Promise<number> {
+  /** Takes the upload for this request alone, or refuses with 416 if another request is writing to it. */
+  private async claim(session: UploadSession): Promise<string> {
+    const writer = randomUUID();
+    const now = Date.now();
+    if (!(await this.metadata.claimUpload(session.id, session.size, writer, now, now - this.staleClaimMs))) {
+      throw new RegistryError('RANGE_INVALID', 'another request is writing to this upload', undefined, rangeHeader(session.size));
+    }
+    return writer;
+  }
+
+  /** Writes a chunk at the end of a claimed upload, hashing it on the way when this process holds the hash state. */
+  private async writeChunk(session: UploadSession, body: Readable, length: number | undefined): Promise<number> {
     const running = this.runningHashes.get(session.id);
     const hashing = running && running.size === session.size ? running : undefined;
     if (!hashing) this.runningHashes.delete(session.id);
     let written: number;
     try {
       written = await this.blobs.appendUpload(session.id, session.size, body, hashing && ((chunk) => hashing.hash.update(chunk)));
+      if (length !== undefined && written !== length) {
+        throw new RegistryError('SIZE_INVALID', `received ${written} bytes, Content-Length said ${length}`);
+      }
     } catch (err) {
-      // The hash may have seen bytes the store then discarded.
+      // The hash may have seen bytes that are not acknowledged.
       this.runningHashes.delete(session.id);
       throw err;
     }
-    if (length !== undefined && written !== length) {
-      this.runningHashes.delete(session.id);
-      throw new RegistryError('SIZE_INVALID', `received ${written} bytes, Content-Length said ${length}`);
-    }
     const size = session.size + written;
-    if (!(await this.metadata.advanceUpload(session.id, session.size, size, Date.now()))) {
-      this.runningHashes.delete(session.id);
-      throw new RegistryError('RANGE_INVALID', 'upload was modified concurrently', undefined, rangeHeader(session.size));
-    }
     if (hashing) hashing.size = size;
-    session.size = size;
     return size;
   }
 
@@ -256,17 +279,6 @@ export class Registry {
     this.runningHashes.delete(id);
     await this.blobs.abortUpload(id);
     await this.metadata.deleteUpload(id);
-  }
-
-  private async withUploadLock<T>(id: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.uploadLocks.get(id) ?? Promise.resolve();
-    const current = previous.catch(() => undefined).then(work);
-    this.uploadLocks.set(id, current);
-    try {
-      return await current;
-    } finally {
-      if (this.uploadLocks.get(id) === current) this.uploadLocks.delete(id);
-    }
   }
 
   // ---- manifests and tags ---------------------------------------------------

@@ -127,12 +127,15 @@ export interface MetadataStore {
   createUpload(session: UploadSession): Promise<void>;
   getUpload(id: string): Promise<UploadSession | undefined>;
   /**
-   * Advances an upload from `expectedSize` to `newSize`. Returns false (and
-   * changes nothing) if the stored size is not `expectedSize`, so two racing
-   * chunks cannot both succeed.
+   * Claims an upload that holds `expectedSize` bytes for one writer, so that
+   * no other request (in this process or another) writes to its staging area
+   * meanwhile. Fails (false) if the size differs or another writer holds it;
+   * a claim made before `staleBefore` was left by a crashed writer and is taken over.
    */
-  advanceUpload(id: string, expectedSize: number, newSize: number, updatedAt: number): Promise<boolean>;
+  claimUpload(id: string, expectedSize: number, writer: string, now: number, staleBefore: number): Promise<boolean>;
+  /** Ends `writer`'s claim, recording the upload's new size. False if the writer no longer holds it. */
+  releaseUpload(id: string, writer: string, size: number, updatedAt: number): Promise<boolean>;
   deleteUpload(id: string): Promise<boolean>;
-  /** Sessions not updated since `updatedBefore`, oldest first. */
+  /** Sessions not updated since `updatedBefore` and not claimed by a writer since then, oldest first. */
   listStaleUploads(updatedBefore: number, limit: number): Promise<UploadSession[]>;
 }

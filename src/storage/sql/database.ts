@@ -64,6 +64,8 @@ export interface UploadsTable {
   size: Int8;
   started_at: Int8;
   updated_at: Int8;
+  writer: string | null;
+  claimed_at: Int8 | null;
 }
 
 export interface Database {

@@ -164,9 +164,21 @@ function initialSchema(dialect: SqlDialectName): Migration {
 }
 
 /** All migrations, keyed by name; names sort in the order they apply. */
+/** Who is writing to an upload right now, so two processes never append to one staging file at once. */
+function uploadWriter(dialect: SqlDialectName): Migration {
+  const t = typesFor(dialect);
+  return {
+    async up(db: AnyKysely): Promise<void> {
+      await db.schema.alterTable('uploads').addColumn('writer', 'text').execute();
+      await db.schema.alterTable('uploads').addColumn('claimed_at', t.int8).execute();
+    },
+  };
+}
+
 export function migrationsFor(dialect: SqlDialectName): Record<string, Migration> {
   return {
     '0001_initial': initialSchema(dialect),
+    '0002_upload_writer': uploadWriter(dialect),
   };
 }
 

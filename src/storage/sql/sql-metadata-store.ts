@@ -148,12 +148,20 @@ function prepareQueries(db: Kysely<Database>) {
         .where('r.name', '=', repositoryName),
     ),
     getUpload: new PreparedQuery(1, (id: string) => db.selectFrom('uploads').select(UPLOAD_COLUMNS).where('id', '=', id)),
-    advanceUpload: new PreparedQuery(4, (id: string, expectedSize: number, newSize: number, updatedAt: number) =>
+    claimUpload: new PreparedQuery(5, (id: string, expectedSize: number, writer: string, now: number, staleBefore: number) =>
       db
         .updateTable('uploads')
-        .set({ size: newSize, updated_at: updatedAt })
+        .set({ writer, claimed_at: now })
         .where('id', '=', id)
-        .where('size', '=', expectedSize),
+        .where('size', '=', expectedSize)
+        .where((eb) => eb.or([eb('writer', 'is', null), eb('claimed_at', '<', staleBefore)])),
+    ),
+    releaseUpload: new PreparedQuery(4, (id: string, writer: string, size: number, updatedAt: number) =>
+      db
+        .updateTable('uploads')
+        .set({ size, updated_at: updatedAt, writer: null, claimed_at: null })
+        .where('id', '=', id)
+        .where('writer', '=', writer),
     ),
   };
 }
@@ -484,8 +492,13 @@ export class SqlMetadataStore implements MetadataStore {
     return row && toUpload(row);
   }
 
-  async advanceUpload(id: string, expectedSize: number, newSize: number, updatedAt: number): Promise<boolean> {
-    const result = await this.#q.advanceUpload.execute(this.db, id, expectedSize, newSize, updatedAt);
+  async claimUpload(id: string, expectedSize: number, writer: string, now: number, staleBefore: number): Promise<boolean> {
+    const result = await this.#q.claimUpload.execute(this.db, id, expectedSize, writer, now, staleBefore);
+    return (result.numAffectedRows ?? 0n) > 0n;
+  }
+
+  async releaseUpload(id: string, writer: string, size: number, updatedAt: number): Promise<boolean> {
+    const result = await this.#q.releaseUpload.execute(this.db, id, writer, size, updatedAt);
     return (result.numAffectedRows ?? 0n) > 0n;
   }
 
@@ -499,6 +512,8 @@ export class SqlMetadataStore implements MetadataStore {
       .selectFrom('uploads')
       .select(UPLOAD_COLUMNS)
       .where('updated_at', '<', updatedBefore)
+      // A chunk still streaming in holds a claim and has not updated the session yet.
+      .where((eb) => eb.or([eb('writer', 'is', null), eb('claimed_at', '<', updatedBefore)]))
       .orderBy('updated_at')
       .orderBy('id')
       .limit(pageLimit(limit))
