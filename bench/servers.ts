@@ -76,6 +76,8 @@ function berthLaunch(repoRoot: string, port: number, dataDir: string): Launch {
     BERTH_ADMIN_USER: 'admin',
     BERTH_ADMIN_PASSWORD: password,
     BERTH_LOG_LEVEL: 'warn',
+    // One process per CPU, as Distribution uses every core; BENCH_BERTH_WORKERS=1 measures a single process.
+    BERTH_WORKERS: process.env['BENCH_BERTH_WORKERS'] || 'auto',
     NODE_ENV: 'production',
   };
   const built = join(repoRoot, 'dist', 'cli.js');
@@ -218,8 +220,22 @@ export interface ProcMemory {
   hwm: number;
 }
 
-/** RSS and peak RSS of a live process from /proc/<pid>/status. */
-export function readProcMemory(pid: number): ProcMemory {
+/** A process and its descendants (a server may run as a primary with worker processes). */
+function processTree(pid: number): number[] {
+  const pids = [pid];
+  for (let i = 0; i < pids.length; i++) {
+    const current = pids[i] as number;
+    try {
+      const children = readFileSync(`/proc/${current}/task/${current}/children`, 'utf8').trim();
+      if (children !== '') pids.push(...children.split(/\s+/).map(Number));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return pids;
+}
+
+function readOneProcMemory(pid: number): ProcMemory {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const field = (name: string): number => {
     const match = new RegExp(`^${name}:\\s+(\\d+)\\s+kB`, 'm').exec(status);
@@ -229,15 +245,42 @@ export function readProcMemory(pid: number): ProcMemory {
   return { rss: field('VmRSS'), hwm: field('VmHWM') };
 }
 
+/** RSS and peak RSS of a live server from /proc, summed over its processes (peaks summed: an upper bound). */
+export function readProcMemory(pid: number): ProcMemory {
+  const total = { rss: 0, hwm: 0 };
+  for (const member of processTree(pid)) {
+    try {
+      const { rss, hwm } = readOneProcMemory(member);
+      total.rss += rss;
+      total.hwm += hwm;
+    } catch (err) {
+      if (member === pid) throw err;
+    }
+  }
+  return total;
+}
+
 /** USER_HZ: the unit of utime/stime in /proc/<pid>/stat, 100 on every Linux architecture Node runs on. */
 const CLOCK_TICKS_PER_SECOND = 100;
 
-/** User plus system CPU time a live process has used, in seconds. */
-export function readProcCpuSeconds(pid: number): number {
+function readOneProcCpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // Fields after the parenthesised command name start at field 3 (state); utime and stime are fields 14 and 15.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** User plus system CPU time a live server has used, in seconds, summed over its processes. */
+export function readProcCpuSeconds(pid: number): number {
+  let total = 0;
+  for (const member of processTree(pid)) {
+    try {
+      total += readOneProcCpuSeconds(member);
+    } catch (err) {
+      if (member === pid) throw err;
+    }
+  }
+  return total;
 }
 
 /** Samples a process's RSS every `intervalMs` until stopped; answers the largest sample. */

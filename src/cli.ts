@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
-import { ConfigError, readConfigFile, resolveConfig, SETTINGS, type RawSettings, type SettingKey } from './config.js';
-import { startBerth } from './server.js';
+import { ConfigError, readConfigFile, resolveConfig, SETTINGS, type BerthConfig, type RawSettings, type SettingKey } from './config.js';
+import cluster from 'node:cluster';
+import { prepareDataDir, startBerth } from './server.js';
 
 const program = new Command('berth').description('Berth: a self-hosted container image registry (OCI Distribution; Amazon ECR compatibility under way)');
 
@@ -30,25 +31,89 @@ serve.action(async (options: Record<string, string | undefined>) => {
     if (value !== undefined && value !== '') fromFlagsAndEnv[key] = value;
   }
   const config = resolveConfig(fromFile, fromFlagsAndEnv);
-  const berth = await startBerth(config);
-  if (berth.generatedAdminPassword) {
+  if (config.workers > 1) await serveWithWorkers(config);
+  else await serveHere(config);
+});
+
+function announce(config: BerthConfig, url: string, generatedPassword: string | undefined): void {
+  if (generatedPassword) {
     process.stdout.write(
-      `\nBerth created the administrator login. It is shown only this once:\n  user:     ${config.adminUser}\n  password: ${berth.generatedAdminPassword}\n\n`,
+      `\nBerth created the administrator login. It is shown only this once:\n  user:     ${config.adminUser}\n  password: ${generatedPassword}\n\n`,
     );
   }
-  process.stdout.write(`Berth is listening on ${berth.url} (data in ${config.dataDir})\n`);
+  process.stdout.write(`Berth is listening on ${url} (data in ${config.dataDir})\n`);
+}
+
+function onStopSignal(stop: () => Promise<void>): void {
   let stopping = false;
-  const stop = (): void => {
+  const handler = (): void => {
     if (stopping) return;
     stopping = true;
-    berth.close().then(
+    stop().then(
       () => process.exit(0),
       () => process.exit(1),
     );
   };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
-});
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+}
+
+async function serveHere(config: BerthConfig): Promise<void> {
+  const berth = await startBerth(config);
+  announce(config, berth.url, berth.generatedAdminPassword);
+  onStopSignal(() => berth.close());
+}
+
+/**
+ * Several processes share one listener (node:cluster). The primary prepares
+ * the data directory once, then only supervises; the first worker also
+ * removes abandoned uploads. Uploads stay consistent across workers through
+ * their claims in the metadata store.
+ */
+async function serveWithWorkers(config: BerthConfig): Promise<void> {
+  if (cluster.isWorker) {
+    const berth = await startBerth(config, { cleanUpUploads: cluster.worker?.id === 1 });
+    onStopSignal(() => berth.close());
+    // The primary is gone (stopped or killed): so is the reason to serve.
+    process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+    return;
+  }
+  const generatedPassword = await prepareDataDir(config);
+  let stopping = false;
+  let url: string | undefined;
+  const fork = (): void => {
+    cluster.fork().once('listening', (address) => {
+      if (url !== undefined) return;
+      const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+      url = `${config.tlsCert ? 'https' : 'http'}://${host}:${address.port}`;
+      announce(config, url, generatedPassword);
+    });
+  };
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) return;
+    process.stderr.write(`berth: worker ${worker.process.pid} exited (${signal ?? code}); starting another\n`);
+    fork();
+  });
+  for (let i = 0; i < config.workers; i++) fork();
+  onStopSignal(async () => {
+    stopping = true;
+    const workers = Object.values(cluster.workers ?? {}).filter((worker) => worker !== undefined);
+    await Promise.all(
+      workers.map(
+        (worker) =>
+          new Promise<void>((resolve) => {
+            if (worker.isDead()) return resolve();
+            const force = setTimeout(() => worker.kill('SIGKILL'), 10_000);
+            worker.once('exit', () => {
+              clearTimeout(force);
+              resolve();
+            });
+            worker.process.kill('SIGTERM');
+          }),
+      ),
+    );
+  });
+}
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError) {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 
@@ -17,6 +18,8 @@ export interface BerthConfig {
   uploadTtlSeconds: number;
   uploadCleanupIntervalSeconds: number;
   logLevel: string;
+  /** Server processes sharing the listener (node:cluster); 1 serves from this process alone. */
+  workers: number;
 }
 
 /** Every setting: its config-file key, environment variable and CLI flag. `--help` is built from this. */
@@ -30,6 +33,7 @@ export const SETTINGS = [
   { key: 'tlsKey', env: 'BERTH_TLS_KEY', flag: '--tls-key <file>', help: 'PEM private key for --tls-cert', default: undefined },
   { key: 'uploadTtlSeconds', env: 'BERTH_UPLOAD_TTL', flag: '--upload-ttl <seconds>', help: 'age after which an idle upload is abandoned', default: '86400' },
   { key: 'uploadCleanupIntervalSeconds', env: 'BERTH_UPLOAD_CLEANUP_INTERVAL', flag: '--upload-cleanup-interval <seconds>', help: 'how often abandoned uploads are removed', default: '600' },
+  { key: 'workers', env: 'BERTH_WORKERS', flag: '--workers <n|auto>', help: "server processes sharing the listener; 'auto' is one per CPU", default: '1' },
   { key: 'logLevel', env: 'BERTH_LOG_LEVEL', flag: '--log-level <level>', help: 'fatal, error, warn, info, debug, trace or silent', default: 'info' },
 ] as const;
 
@@ -68,6 +72,10 @@ export function parseListen(value: string): { host: string; port: number } {
   return { host: match[1] ?? (match[2] || '0.0.0.0'), port };
 }
 
+function workerCount(value: string): number {
+  return value === 'auto' ? availableParallelism() : positiveInteger('workers', value);
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 function logLevel(value: string): string {
@@ -98,5 +106,6 @@ export function resolveConfig(...layers: RawSettings[]): BerthConfig {
     uploadTtlSeconds: positiveInteger('upload-ttl', pick('uploadTtlSeconds') as string),
     uploadCleanupIntervalSeconds: positiveInteger('upload-cleanup-interval', pick('uploadCleanupIntervalSeconds') as string),
     logLevel: logLevel(pick('logLevel') as string),
+    workers: workerCount(pick('workers') as string),
   };
 }

@@ -17,8 +17,30 @@ export interface RunningBerth {
   close(): Promise<void>;
 }
 
+export interface StartOptions {
+  logger?: Logger;
+  /** Whether this process removes abandoned uploads (one process of a group is enough). */
+  cleanUpUploads?: boolean;
+}
+
+/**
+ * What must happen once before any server process starts: migrations and
+ * the administrator login (whose generated password is returned to print once).
+ */
+export async function prepareDataDir(config: BerthConfig): Promise<string | undefined> {
+  const metadata = await openMetadataStore(config.databaseUrl);
+  try {
+    await metadata.migrate();
+  } finally {
+    await metadata.close();
+  }
+  const { generatedPassword } = await AdminCredential.load(config.dataDir, config.adminUser, config.adminPassword);
+  return generatedPassword;
+}
+
 /** Opens the stores, builds the app and listens. */
-export async function startBerth(config: BerthConfig, logger: Logger = pino({ level: config.logLevel })): Promise<RunningBerth> {
+export async function startBerth(config: BerthConfig, options: StartOptions = {}): Promise<RunningBerth> {
+  const logger = options.logger ?? pino({ level: config.logLevel });
   const metadata = await openMetadataStore(config.databaseUrl);
   await metadata.migrate();
   const blobs = await FsBlobStore.open(config.dataDir);
@@ -27,13 +49,16 @@ export async function startBerth(config: BerthConfig, logger: Logger = pino({ le
   const https = config.tlsCert && config.tlsKey ? { cert: await readFile(config.tlsCert), key: await readFile(config.tlsKey) } : undefined;
   const app = buildApp({ registry, credential, logger, ...(https ? { https } : {}) });
 
-  const cleanupTimer = setInterval(() => {
-    registry
-      .removeAbandonedUploads(Date.now() - config.uploadTtlSeconds * 1000)
-      .then((removed) => removed > 0 && logger.info({ removed }, 'removed abandoned uploads'))
-      .catch((err: unknown) => logger.error({ err }, 'abandoned upload cleanup failed'));
-  }, config.uploadCleanupIntervalSeconds * 1000);
-  cleanupTimer.unref();
+  const cleanupTimer =
+    options.cleanUpUploads === false
+      ? undefined
+      : setInterval(() => {
+          registry
+            .removeAbandonedUploads(Date.now() - config.uploadTtlSeconds * 1000)
+            .then((removed) => removed > 0 && logger.info({ removed }, 'removed abandoned uploads'))
+            .catch((err: unknown) => logger.error({ err }, 'abandoned upload cleanup failed'));
+        }, config.uploadCleanupIntervalSeconds * 1000);
+  cleanupTimer?.unref();
 
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();

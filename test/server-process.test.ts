@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -64,6 +65,21 @@ describe('berth serve', () => {
     assert.equal((await fetch(`${server.url}/v2/`, { headers: { authorization: auth('from-file') } })).status, 401);
     assert.match(server.output(), new RegExp(`data in ${dataDir}`));
     await server.stop();
+  });
+
+  test('with --workers 2, two processes share the listener and pushes and pulls work across them', async () => {
+    const server = await spawnBerth({ BERTH_DATA_DIR: join(scratch, 'workers'), BERTH_ADMIN_PASSWORD: ADMIN_PASSWORD, BERTH_WORKERS: '2' });
+    const children = (await readFile(`/proc/${server.child.pid}/task/${server.child.pid}/children`, 'utf8')).trim().split(/\s+/);
+    assert.equal(children.length, 2, `worker processes: ${children.join(' ')}`);
+    const client = new TestClient(server.url);
+    const digests = await Promise.all(Array.from({ length: 12 }, (_, i) => client.pushImage('workers/app', `t${i}`, 4096 + i)));
+    for (let i = 0; i < digests.length; i++) {
+      const response = await client.request(`/v2/workers/app/manifests/t${i}`);
+      assert.equal(response.status, 200);
+      assert.equal(response.headers.get('docker-content-digest'), digests[i]);
+    }
+    await server.stop();
+    for (const pid of children) assert.ok(!existsSync(`/proc/${pid}`), `worker ${pid} stopped with the server`);
   });
 
   test('serves HTTPS when given a certificate and key', async () => {
