@@ -15,7 +15,9 @@
  *   value), percent-decode to bytes, re-encode with the SigV4 UriEncode
  *   (unreserved `A-Z a-z 0-9 - _ . ~` kept, everything else `%XX` upper-case),
  *   sort by encoded key then encoded value (repeated keys are kept), join with
- *   `&`. `+` is a literal plus (RFC 3986), not a space: SDKs always send `%20`.
+ *   `&`. A raw `+` in the query means a space (form encoding): botocore signs
+ *   `x%20y` but puts `x+y` on the wire, and AWS accepts that; SDKs that mean a
+ *   literal plus send `%2B`.
  * - Headers: names lower-case, values trimmed with inner whitespace runs
  *   collapsed to one space, multiple values joined with `,`.
  */
@@ -145,8 +147,8 @@ export function parseQuery(rawQuery: string): QueryParam[] {
     const eq = pair.indexOf('=');
     const rawName = eq === -1 ? pair : pair.slice(0, eq);
     const rawValue = eq === -1 ? '' : pair.slice(eq + 1);
-    const nameBytes = percentDecodeToBytes(rawName);
-    const valueBytes = percentDecodeToBytes(rawValue);
+    const nameBytes = percentDecodeToBytes(rawName.replace(/\+/g, ' '));
+    const valueBytes = percentDecodeToBytes(rawValue.replace(/\+/g, ' '));
     params.push({
       name: nameBytes.toString('utf8'),
       value: valueBytes.toString('utf8'),

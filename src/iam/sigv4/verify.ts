@@ -294,7 +294,9 @@ function parsePresignedQuery(
     if (expiresSeconds > maxExpires) {
       throw new Fail(
         'incomplete-signature',
-        `X-Amz-Expires must be less than a week (in seconds) that is ${MAX_PRESIGN_EXPIRES_SECONDS}`,
+        maxExpires >= MAX_PRESIGN_EXPIRES_SECONDS
+          ? `X-Amz-Expires must be less than a week (in seconds) that is ${MAX_PRESIGN_EXPIRES_SECONDS}`
+          : `X-Amz-Expires must be at most ${maxExpires} seconds`,
       );
     }
   }
