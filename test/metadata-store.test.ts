@@ -501,6 +501,12 @@ function runMetadataStoreSuite(name: string, open: () => Promise<MetadataStore>,
         assert.deepEqual((await store.listTags(repo.id, 2, 'm')).items.map((t) => t.name), ['v1-0', 'v1.0']);
         assert.deepEqual(await store.listTags(repo.id, 5, 'v2'), { items: [], more: false });
         assert.deepEqual(await store.listTags(repo.id, 0), { items: [], more: true });
+
+        // The names-only listing pages exactly as listTags does.
+        for (const [limit, last] of [[3, undefined], [3, 'v1-0'], [3, 'v1_0'], [7, undefined], [2, 'm'], [5, 'v2']] as const) {
+          const full = await store.listTags(repo.id, limit, last);
+          assert.deepEqual(await store.listTagNames(repo.id, limit, last), { items: full.items.map((t) => t.name), more: full.more });
+        }
       });
     });
 

@@ -69,9 +69,9 @@ async function dispatch(
       if (method !== 'GET') break;
       const n = pageSize(query);
       const last = query.get('last') ?? undefined;
-      const page = n === 0 ? { items: [], more: false } : await registry.listTags(route.name, n, last);
+      const page = n === 0 ? { items: [], more: false } : await registry.listTagNames(route.name, n, last);
       if (n === 0) await registry.repository(route.name);
-      const tags = page.items.map((t) => t.name);
+      const tags = page.items;
       if (page.more) reply.header('Link', nextLink(`/v2/${route.name}/tags/list`, n, tags.at(-1) as string));
       reply.type('application/json').send({ name: route.name, tags });
       return;

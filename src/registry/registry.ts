@@ -4,7 +4,7 @@ import { digestOf, isForeignDigest, newHash, parseDigest, requireDigest } from '
 import { RegistryError } from '../errors.js';
 import { isTag, requireRepositoryName } from '../names.js';
 import type { BlobStore } from '../storage/blob-store.js';
-import type { BlobRecord, MetadataStore, Page, Repository, TagRecord, UploadSession } from '../storage/metadata-store.js';
+import type { BlobRecord, MetadataStore, Page, Repository, UploadSession } from '../storage/metadata-store.js';
 import { parseManifest, type Descriptor, type ParsedManifest } from './manifest.js';
 import { ManifestCache } from './manifest-cache.js';
 
@@ -349,9 +349,9 @@ export class Registry {
     if (!deleted) throw new RegistryError('MANIFEST_UNKNOWN', `manifest unknown: ${reference}`);
   }
 
-  async listTags(name: string, limit: number, last?: string): Promise<Page<TagRecord>> {
+  async listTagNames(name: string, limit: number, last?: string): Promise<Page<string>> {
     const repository = await this.repository(name);
-    return this.metadata.listTags(repository.id, limit, last);
+    return this.metadata.listTagNames(repository.id, limit, last);
   }
 
   /** Manifests whose `subject` is `digest`, as descriptors for the referrers index. */

@@ -121,6 +121,8 @@ export interface MetadataStore {
   deleteTag(repositoryId: number, tag: string): Promise<boolean>;
   /** Tags in lexical order, strictly after `last` when given. */
   listTags(repositoryId: number, limit: number, last?: string): Promise<Page<TagRecord>>;
+  /** Only the names of `listTags`, for the `/v2/` tags list (a third of the work per row). */
+  listTagNames(repositoryId: number, limit: number, last?: string): Promise<Page<string>>;
   /** Manifests in this repository whose `subject` is `digest`, optionally only of one artifact type. */
   listReferrers(repositoryId: number, subjectDigest: string, artifactType?: string): Promise<ManifestRecord[]>;
 

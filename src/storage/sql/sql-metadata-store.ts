@@ -459,6 +459,19 @@ export class SqlMetadataStore implements MetadataStore {
     };
   }
 
+  async listTagNames(repositoryId: number, limit: number, last?: string): Promise<Page<string>> {
+    const n = pageLimit(limit);
+    const rows = await this.db
+      .selectFrom('tags')
+      .select('name')
+      .where('repository_id', '=', repositoryId)
+      .$if(last !== undefined, (qb) => qb.where('name', '>', last as string))
+      .orderBy('name')
+      .limit(n + 1)
+      .execute();
+    return { items: rows.slice(0, n).map((r) => r.name), more: rows.length > n };
+  }
+
   async listReferrers(repositoryId: number, subjectDigest: string, artifactType?: string): Promise<ManifestRecord[]> {
     const rows = await this.db
       .selectFrom('manifests as m')
