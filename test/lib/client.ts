@@ -1,8 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { OCI_MANIFEST, sha256 } from '../support/images.js';
 import { ADMIN_PASSWORD } from './berth.js';
 
-export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
-export const sha256 = (data: Uint8Array | string): string => `sha256:${createHash('sha256').update(data).digest('hex')}`;
+export { OCI_MANIFEST, sha256 };
 
 /** A minimal registry client over fetch, for tests that drive a server in another process. */
 export class TestClient {

@@ -66,7 +66,7 @@ export const DPKG_STATUS = '/var/lib/dpkg/status';
 /** Where the small per-build text file sits in the test images. */
 export const MARKER_PATH = '/etc/berth-e2e.txt';
 
-export function sha256(data: Buffer | string): string {
+export function sha256(data: Uint8Array | string): string {
   return `sha256:${createHash('sha256').update(data).digest('hex')}`;
 }
 
