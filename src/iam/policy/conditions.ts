@@ -27,7 +27,7 @@
  */
 
 import { cidrContains, parseCidr, parseIp, type Cidr } from './ip.js';
-import { PatternSet, parseTemplate, renderText, type Template, type VariableResolver } from './wildcard.js';
+import { NO_VARIABLES, PatternSet, parseTemplate, renderText, type Template, type VariableResolver } from './wildcard.js';
 import { PolicyError } from './errors.js';
 
 type BaseOperator =
@@ -93,15 +93,18 @@ type SetOp = 'None' | 'ForAnyValue' | 'ForAllValues';
 /** Result of testing one request value: 0 = no match, 1 = match, 2 = unresolvable policy variable. */
 type Tri = 0 | 1 | 2;
 
-/** Looks up a context key (lower-cased): its values, or undefined when absent / an empty set. */
-export type ContextLookup = (keyLower: string) => readonly string[] | undefined;
+/** The request context seen by conditions. */
+export interface ConditionContext extends VariableResolver {
+  /** A context key's values (key lower-cased, `key` as written), or undefined when absent / an empty set. */
+  lookup(keyLower: string, key: string): readonly string[] | undefined;
+}
 
 export interface CompiledCondition {
   /** The operator as written in the policy (e.g. `ForAnyValue:StringLikeIfExists`). */
   readonly operator: string;
   readonly key: string;
   readonly keyLower: string;
-  evaluate(lookup: ContextLookup, resolve: VariableResolver): boolean;
+  evaluate(ctx: ConditionContext): boolean;
 }
 
 const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
@@ -174,7 +177,7 @@ function buildTest(base: BaseOperator, raw: readonly string[], variables: boolea
       for (const t of templates) {
         if (t.dynamic) dynamic.push(t);
         else {
-          const text = renderText(t, () => undefined) ?? t.raw;
+          const text = renderText(t, NO_VARIABLES) ?? t.raw;
           statics.add(ignoreCase ? text.toLowerCase() : text);
         }
       }
@@ -302,8 +305,8 @@ export function compileCondition(operator: string, key: string, value: unknown, 
       key,
       keyLower,
       // "use either true (the key doesn't exist — it is null) or false (the key exists and its value is not null)"
-      evaluate: (lookup) => {
-        const absent = lookup(keyLower) === undefined;
+      evaluate: (ctx) => {
+        const absent = ctx.lookup(keyLower, key) === undefined;
         return expectAbsent.includes(absent);
       },
     };
@@ -314,8 +317,8 @@ export function compileCondition(operator: string, key: string, value: unknown, 
     operator,
     key,
     keyLower,
-    evaluate: (lookup, resolve) => {
-      const values = lookup(keyLower);
+    evaluate: (ctx) => {
+      const values = ctx.lookup(keyLower, key);
       if (values === undefined) {
         if (ifExists) return true;
         if (set === 'ForAllValues') return true;
@@ -324,7 +327,7 @@ export function compileCondition(operator: string, key: string, value: unknown, 
       }
       if (set === 'ForAllValues') {
         for (const v of values) {
-          const r = test(v, resolve);
+          const r = test(v, ctx);
           if (r === 2) return false;
           if ((r === 1) === negated) return false;
         }
@@ -332,7 +335,7 @@ export function compileCondition(operator: string, key: string, value: unknown, 
       }
       // ForAnyValue, and plain operators (single value, or multi-valued treated as ForAnyValue).
       for (const v of values) {
-        const r = test(v, resolve);
+        const r = test(v, ctx);
         if (r === 2) return false;
         if ((r === 1) !== negated) return true;
       }

@@ -50,8 +50,21 @@ function ipv6ToBigInt(ip: string): bigint {
   return n;
 }
 
-/** Parse a request IP address (no prefix). Undefined when not an IP. */
+const ipCache = new Map<string, ParsedIp | undefined>();
+const IP_CACHE_LIMIT = 4096;
+
+/** Parse a request IP address (no prefix), cached (bounded). Undefined when not an IP. */
 export function parseIp(text: string): ParsedIp | undefined {
+  let r = ipCache.get(text);
+  if (r === undefined && !ipCache.has(text)) {
+    if (ipCache.size >= IP_CACHE_LIMIT) ipCache.clear();
+    r = parseIpUncached(text);
+    ipCache.set(text, r);
+  }
+  return r;
+}
+
+function parseIpUncached(text: string): ParsedIp | undefined {
   const s = text.trim();
   if (isIPv4(s)) return { v6: false, value: ipv4ToBigInt(s) };
   const bare = s.startsWith('[') && s.endsWith(']') ? s.slice(1, -1) : s;

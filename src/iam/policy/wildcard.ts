@@ -117,7 +117,13 @@ export function parseTemplate(raw: string, variables: boolean): Template {
  * Resolves a variable to its single value, or undefined when it cannot be resolved (absent or
  * multi-valued: "you cannot use multivalued context keys as policy variables").
  */
-export type VariableResolver = (keyLower: string) => string | undefined;
+export interface VariableResolver {
+  /** `key` is the variable name as written (a fast path for an identically spelled context key). */
+  resolve(keyLower: string, key?: string): string | undefined;
+}
+
+/** A resolver for contexts without variables. */
+export const NO_VARIABLES: VariableResolver = { resolve: () => undefined };
 
 /** Plain text of a template (for equality operators), or undefined if a variable is unresolved. */
 export function renderText(t: Template, resolve: VariableResolver): string | undefined {
@@ -125,7 +131,7 @@ export function renderText(t: Template, resolve: VariableResolver): string | und
   let out = '';
   for (const p of t.parts) {
     if (p.kind === 'var') {
-      const v = resolve(p.keyLower) ?? p.fallback;
+      const v = resolve.resolve(p.keyLower, p.key) ?? p.fallback;
       if (v === undefined) return undefined;
       out += v;
     } else {
@@ -155,7 +161,7 @@ export function templateSource(t: Template, mode: GlobMode, resolve: VariableRes
       if (p.kind === 'text') out += globSource(p.text);
       else if (p.kind === 'char') out += escapeRegex(p.text);
       else {
-        const v = resolve?.(p.keyLower) ?? p.fallback;
+        const v = resolve?.resolve(p.keyLower, p.key) ?? p.fallback;
         if (v === undefined) return undefined;
         out += escapeRegex(v);
       }
@@ -175,13 +181,13 @@ export function templateSource(t: Template, mode: GlobMode, resolve: VariableRes
       chunk = p.text;
       literal = true;
     } else {
-      const v = resolve?.(p.keyLower) ?? p.fallback;
+      const v = resolve?.resolve(p.keyLower, p.key) ?? p.fallback;
       if (v === undefined) return undefined;
       chunk = v;
       literal = true;
     }
     for (const ch of chunk) {
-      if (ch === ':' ) {
+      if (ch === ':') {
         colons++;
         out += ':';
       } else if (!literal && (ch === '*' || ch === '?')) {
