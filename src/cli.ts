@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import { ConfigError, readConfigFile, resolveConfig, SETTINGS, type BerthConfig, type RawSettings, type SettingKey } from './config.js';
 import cluster from 'node:cluster';
-import { prepareDataDir, startBerth } from './server.js';
+import { prepareDataDir, startBerth, type GeneratedSecrets } from './server.js';
 
 const program = new Command('berth').description('Berth: a self-hosted container image registry (OCI Distribution; Amazon ECR compatibility under way)');
 
@@ -35,10 +35,16 @@ serve.action(async (options: Record<string, string | undefined>) => {
   else await serveHere(config);
 });
 
-function announce(config: BerthConfig, url: string, generatedPassword: string | undefined): void {
-  if (generatedPassword) {
+function announce(config: BerthConfig, url: string, generated: GeneratedSecrets): void {
+  if (generated.adminPassword) {
     process.stdout.write(
-      `\nBerth created the administrator login. It is shown only this once:\n  user:     ${config.adminUser}\n  password: ${generatedPassword}\n\n`,
+      `\nBerth created the administrator login. It is shown only this once:\n  user:     ${config.adminUser}\n  password: ${generated.adminPassword}\n\n`,
+    );
+  }
+  if (generated.rootAccessKey) {
+    process.stdout.write(
+      `Berth created the root access key of account ${config.accountId}. It is shown only this once:\n` +
+        `  AWS_ACCESS_KEY_ID=${generated.rootAccessKey.accessKeyId}\n  AWS_SECRET_ACCESS_KEY=${generated.rootAccessKey.secretAccessKey}\n\n`,
     );
   }
   process.stdout.write(`Berth is listening on ${url} (data in ${config.dataDir})\n`);
@@ -60,7 +66,7 @@ function onStopSignal(stop: () => Promise<void>): void {
 
 async function serveHere(config: BerthConfig): Promise<void> {
   const berth = await startBerth(config);
-  announce(config, berth.url, berth.generatedAdminPassword);
+  announce(config, berth.url, berth.generated);
   onStopSignal(() => berth.close());
 }
 
@@ -78,7 +84,7 @@ async function serveWithWorkers(config: BerthConfig): Promise<void> {
     process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
     return;
   }
-  const generatedPassword = await prepareDataDir(config);
+  const generated = await prepareDataDir(config);
   let stopping = false;
   let url: string | undefined;
   const fork = (): void => {
@@ -86,7 +92,7 @@ async function serveWithWorkers(config: BerthConfig): Promise<void> {
       if (url !== undefined) return;
       const host = config.host.includes(':') ? `[${config.host}]` : config.host;
       url = `${config.tlsCert ? 'https' : 'http'}://${host}:${address.port}`;
-      announce(config, url, generatedPassword);
+      announce(config, url, generated);
     });
   };
   cluster.on('exit', (worker, code, signal) => {

@@ -20,6 +20,12 @@ export interface BerthConfig {
   logLevel: string;
   /** Server processes sharing the listener (node:cluster); 1 serves from this process alone. */
   workers: number;
+  /** The default account's 12-digit id and region. */
+  accountId: string;
+  region: string;
+  /** The default account's root access key; generated on first start (and printed once) when unset. */
+  rootAccessKeyId: string | undefined;
+  rootSecretAccessKey: string | undefined;
 }
 
 /** Every setting: its config-file key, environment variable and CLI flag. `--help` is built from this. */
@@ -33,6 +39,10 @@ export const SETTINGS = [
   { key: 'tlsKey', env: 'BERTH_TLS_KEY', flag: '--tls-key <file>', help: 'PEM private key for --tls-cert', default: undefined },
   { key: 'uploadTtlSeconds', env: 'BERTH_UPLOAD_TTL', flag: '--upload-ttl <seconds>', help: 'age after which an idle upload is abandoned', default: '86400' },
   { key: 'uploadCleanupIntervalSeconds', env: 'BERTH_UPLOAD_CLEANUP_INTERVAL', flag: '--upload-cleanup-interval <seconds>', help: 'how often abandoned uploads are removed', default: '600' },
+  { key: 'accountId', env: 'BERTH_ACCOUNT_ID', flag: '--account-id <12 digits>', help: 'id of the default account', default: '000000000000' },
+  { key: 'region', env: 'BERTH_REGION', flag: '--region <name>', help: "the default account's region", default: 'us-east-1' },
+  { key: 'rootAccessKeyId', env: 'BERTH_ROOT_ACCESS_KEY_ID', flag: '--root-access-key-id <id>', help: "the default account's root access key id (generated and printed once if unset)", default: undefined },
+  { key: 'rootSecretAccessKey', env: 'BERTH_ROOT_SECRET_ACCESS_KEY', flag: '--root-secret-access-key <secret>', help: 'its secret access key', default: undefined },
   { key: 'workers', env: 'BERTH_WORKERS', flag: '--workers <n|auto>', help: "server processes sharing the listener; 'auto' is one per CPU", default: '1' },
   { key: 'logLevel', env: 'BERTH_LOG_LEVEL', flag: '--log-level <level>', help: 'fatal, error, warn, info, debug, trace or silent', default: 'info' },
 ] as const;
@@ -72,6 +82,22 @@ export function parseListen(value: string): { host: string; port: number } {
   return { host: match[1] ?? (match[2] || '0.0.0.0'), port };
 }
 
+function accountId(value: string): string {
+  if (!/^\d{12}$/.test(value)) throw new ConfigError(`account-id must be 12 digits, got '${value}'`);
+  return value;
+}
+
+function region(value: string): string {
+  if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(value)) throw new ConfigError(`region must look like us-east-1, got '${value}'`);
+  return value;
+}
+
+function rootKey(id: string | undefined, secret: string | undefined): { rootAccessKeyId: string | undefined; rootSecretAccessKey: string | undefined } {
+  if ((id === undefined) !== (secret === undefined)) throw new ConfigError('root-access-key-id and root-secret-access-key must be given together');
+  if (id !== undefined && !/^[A-Z0-9]{16,128}$/.test(id)) throw new ConfigError('root-access-key-id must be 16–128 upper-case letters and digits');
+  return { rootAccessKeyId: id, rootSecretAccessKey: secret };
+}
+
 function workerCount(value: string): number {
   return value === 'auto' ? availableParallelism() : positiveInteger('workers', value);
 }
@@ -107,5 +133,8 @@ export function resolveConfig(...layers: RawSettings[]): BerthConfig {
     uploadCleanupIntervalSeconds: positiveInteger('upload-cleanup-interval', pick('uploadCleanupIntervalSeconds') as string),
     logLevel: logLevel(pick('logLevel') as string),
     workers: workerCount(pick('workers') as string),
+    accountId: accountId(pick('accountId') as string),
+    region: region(pick('region') as string),
+    ...rootKey(pick('rootAccessKeyId'), pick('rootSecretAccessKey')),
   };
 }

@@ -21,6 +21,8 @@ export const ERRORS = {
   UNSUPPORTED: { oci: 'UNSUPPORTED', aws: 'UnsupportedCommandException', status: 405, message: 'the operation is unsupported' },
   TOO_MANY_REQUESTS: { oci: 'TOOMANYREQUESTS', aws: 'ThrottlingException', status: 429, message: 'too many requests' },
   PAGINATION_INVALID: { oci: 'PAGINATION_NUMBER_INVALID', aws: 'InvalidParameterException', status: 400, message: 'invalid number of results requested' },
+  UNKNOWN_OPERATION: { oci: 'UNSUPPORTED', aws: 'UnknownOperationException', status: 400, message: 'the operation is not known' },
+  SERIALIZATION: { oci: 'UNSUPPORTED', aws: 'SerializationException', status: 400, message: 'the request body is not a JSON object' },
   INTERNAL: { oci: 'UNKNOWN', aws: 'ServerException', status: 500, message: 'internal server error' },
 } as const satisfies Record<string, { oci: string; aws: string; status: number; message: string }>;
 
@@ -48,6 +50,11 @@ export class RegistryError extends Error {
 
 export function isRegistryError(err: unknown): err is RegistryError {
   return err instanceof RegistryError;
+}
+
+/** The AWS JSON-protocol error: `__type` + `message` in the body, `x-amzn-ErrorType` in the headers. */
+export function awsErrorBody(type: string, message: string): { __type: string; message: string } {
+  return { __type: type, message };
 }
 
 /** The OCI error body: `{"errors":[{"code","message","detail"}]}`. */

@@ -5,9 +5,9 @@ import { promisify } from 'node:util';
 
 const scrypt = promisify(scryptCallback) as (password: string, salt: Buffer, keylen: number) => Promise<Buffer>;
 
-export interface Principal {
+/** The administrator, as a verified login names it. */
+export interface AdminLogin {
   name: string;
-  kind: 'admin';
 }
 
 interface StoredCredential {
@@ -47,11 +47,11 @@ export class AdminCredential {
   }
 
   /** The principal a `Basic` Authorization header proves, or undefined. */
-  async authenticate(authorization: string | undefined): Promise<Principal | undefined> {
+  async authenticate(authorization: string | undefined): Promise<AdminLogin | undefined> {
     if (!authorization || !/^basic /i.test(authorization)) return undefined;
     const now = Date.now();
     const until = this.verified.get(authorization);
-    if (until !== undefined && until > now) return { name: this.stored.user, kind: 'admin' };
+    if (until !== undefined && until > now) return { name: this.stored.user };
 
     const decoded = Buffer.from(authorization.slice(6).trim(), 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
@@ -61,7 +61,7 @@ export class AdminCredential {
     if (user !== this.stored.user || !(await matches(this.stored, password))) return undefined;
     if (this.verified.size > 10_000) this.verified.clear();
     this.verified.set(authorization, now + 60_000);
-    return { name: user, kind: 'admin' };
+    return { name: user };
   }
 }
 

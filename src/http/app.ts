@@ -1,19 +1,24 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { AdminCredential } from '../auth/admin-credential.js';
+import type { RootAccount } from '../accounts/root-account.js';
+import type { Authenticator } from '../auth/authenticator.js';
+import type { RegistryTokens } from '../auth/registry-token.js';
 import { isRegistryError, ociErrorBody, RegistryError } from '../errors.js';
 import type { Registry } from '../registry/registry.js';
+import { registerAwsJson } from './aws-json.js';
 import { registerV2 } from './v2.js';
 
 export interface AppOptions {
   registry: Registry;
-  credential: AdminCredential;
+  authenticator: Authenticator;
+  account: RootAccount;
+  tokens: RegistryTokens;
   logger: Logger;
   https?: { cert: Buffer; key: Buffer };
 }
 
 /** Builds the HTTP application: every surface on one listener, errors rendered from the one table. */
-export function buildApp({ registry, credential, logger, https }: AppOptions): FastifyInstance {
+export function buildApp({ registry, authenticator, account, tokens, logger, https }: AppOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: logger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -42,6 +47,7 @@ export function buildApp({ registry, credential, logger, https }: AppOptions): F
     void reply.code(404).type('application/json').send(JSON.stringify(ociErrorBody(new RegistryError('NAME_UNKNOWN', `no route for ${request.url.slice(0, 200)}`))));
   });
 
-  registerV2(app, { registry, credential, realm: 'Berth' });
+  registerV2(app, { registry, authenticator, realm: 'Berth' });
+  registerAwsJson(app, { account, tokens });
   return app;
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AdminCredential, Principal } from '../auth/admin-credential.js';
+import type { Authenticator, Principal } from '../auth/authenticator.js';
 import { RegistryError } from '../errors.js';
 import { acceptsMediaType, MAX_MANIFEST_BYTES, MediaType } from '../registry/manifest.js';
 import type { Registry } from '../registry/registry.js';
@@ -11,12 +11,12 @@ const MAX_PAGE = 10_000;
 
 export interface V2Options {
   registry: Registry;
-  credential: AdminCredential;
+  authenticator: Authenticator;
   realm: string;
 }
 
 /** The OCI Distribution / Docker Registry v2 data plane, a thin adapter over the registry core. */
-export function registerV2(app: FastifyInstance, { registry, credential, realm }: V2Options): void {
+export function registerV2(app: FastifyInstance, { registry, authenticator, realm }: V2Options): void {
   // Async handlers must return the reply, or fastify ends a streamed response before it starts.
   const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     reply.headers(API_VERSION_HEADER);
@@ -24,7 +24,7 @@ export function registerV2(app: FastifyInstance, { registry, credential, realm }
     const queryStart = url.indexOf('?');
     const path = url.slice('/v2/'.length, queryStart < 0 ? undefined : queryStart);
     const query = new URLSearchParams(queryStart < 0 ? '' : url.slice(queryStart + 1));
-    const principal = await credential.authenticate(request.headers.authorization);
+    const principal = await authenticator.authenticate(request.headers.authorization);
     if (!principal) {
       reply.header('WWW-Authenticate', `Basic realm="${realm}"`);
       throw new RegistryError('UNAUTHORIZED');

@@ -1,0 +1,48 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/** What a `docker login` password proves, read back without any database lookup. */
+export interface RegistryTokenClaims {
+  /** The principal's ARN. */
+  sub: string;
+  /** The access key that minted the token (a deleted or deactivated key voids its tokens). */
+  akid: string;
+  /** Expiry, seconds since the epoch. */
+  exp: number;
+}
+
+export const REGISTRY_TOKEN_TTL_SECONDS = 12 * 60 * 60;
+
+/**
+ * Self-contained registry passwords: `base64url(claims).base64url(HMAC-SHA256)`.
+ * The alphabet has no `:`, so `AWS:<token>` splits as the AWS CLI expects.
+ */
+export class RegistryTokens {
+  constructor(private readonly key: Buffer) {}
+
+  mint(claims: RegistryTokenClaims): string {
+    const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
+    return `${payload}.${this.mac(payload)}`;
+  }
+
+  /** The claims of a genuine, unexpired token; undefined otherwise. */
+  verify(token: string, nowSeconds: number): RegistryTokenClaims | undefined {
+    const dot = token.indexOf('.');
+    if (dot <= 0) return undefined;
+    const payload = token.slice(0, dot);
+    const expected = Buffer.from(this.mac(payload));
+    const actual = Buffer.from(token.slice(dot + 1));
+    if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) return undefined;
+    let claims: RegistryTokenClaims;
+    try {
+      claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as RegistryTokenClaims;
+    } catch {
+      return undefined;
+    }
+    if (typeof claims.exp !== 'number' || claims.exp <= nowSeconds || typeof claims.sub !== 'string' || typeof claims.akid !== 'string') return undefined;
+    return claims;
+  }
+
+  private mac(payload: string): string {
+    return createHmac('sha256', this.key).update(payload).digest('base64url');
+  }
+}

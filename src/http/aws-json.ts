@@ -1,0 +1,119 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { RootAccount } from '../accounts/root-account.js';
+import { REGISTRY_TOKEN_TTL_SECONDS, type RegistryTokens } from '../auth/registry-token.js';
+import { awsErrorBody, ERRORS, type ErrorName } from '../errors.js';
+import { verifySigV4, type SigV4Credentials } from '../iam/sigv4/index.js';
+
+const MAX_BODY_BYTES = 1024 * 1024;
+const TARGETS = {
+  AmazonEC2ContainerRegistry_V20150921: 'ecr',
+  SpencerFrontendService: 'ecr-public',
+} as const;
+type Service = (typeof TARGETS)[keyof typeof TARGETS];
+
+interface Caller extends SigV4Credentials {
+  principal: { arn: string; accessKeyId: string };
+}
+
+export interface AwsJsonOptions {
+  account: RootAccount;
+  tokens: RegistryTokens;
+}
+
+class AwsError extends Error {
+  constructor(
+    readonly type: string,
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+
+  static of(name: ErrorName, message?: string): AwsError {
+    const entry = ERRORS[name];
+    return new AwsError(entry.aws, message ?? entry.message, entry.status);
+  }
+}
+
+/**
+ * The AWS JSON 1.1 control plane (`POST /` with `X-Amz-Target`), SigV4
+ * signed, on the same listener as `/v2/`. This first slice serves
+ * `GetAuthorizationToken` for ECR and ECR Public to the account's root key;
+ * users, policies and the other operations follow.
+ */
+export function registerAwsJson(app: FastifyInstance, { account, tokens }: AwsJsonOptions): void {
+  const lookup = (accessKeyId: string): Caller | undefined =>
+    accessKeyId === account.accessKeyId
+      ? { secretAccessKey: account.secretAccessKey, principal: { arn: account.arn, accessKeyId } }
+      : undefined;
+
+  app.post('/', async (request: FastifyRequest, reply: FastifyReply) => {
+    const requestId = randomUUID();
+    reply.header('x-amzn-RequestId', requestId);
+    try {
+      const [service, operation] = target(request.headers['x-amz-target']);
+      const body = await readBody(request);
+      const verified = await verifySigV4(
+        { method: request.method, path: request.url, headers: request.headers as Record<string, string | string[]>, body },
+        lookup,
+        { now: new Date(), expectedService: service },
+      );
+      if (!verified.ok) throw new AwsError(verified.error.code, verified.error.message, verified.error.status);
+      const input = parseInput(body);
+      const result = dispatch(service, operation, input, verified.credentials.principal, request);
+      return await reply.code(200).header('Content-Type', 'application/x-amz-json-1.1').send(Buffer.from(JSON.stringify(result)));
+    } catch (err) {
+      const error = err instanceof AwsError ? err : AwsError.of('INTERNAL');
+      if (!(err instanceof AwsError)) request.log.error({ err }, 'AWS API request failed');
+      return reply
+        .code(error.status)
+        .headers({ 'Content-Type': 'application/x-amz-json-1.1', 'x-amzn-ErrorType': error.type })
+        .send(Buffer.from(JSON.stringify(awsErrorBody(error.type, error.message))));
+    }
+  });
+
+  function dispatch(service: Service, operation: string, _input: Record<string, unknown>, principal: Caller['principal'], request: FastifyRequest): unknown {
+    if (operation !== 'GetAuthorizationToken') {
+      throw AwsError.of('UNKNOWN_OPERATION', `${operation} is not implemented yet`);
+    }
+    const expiresAt = Math.floor(Date.now() / 1000) + REGISTRY_TOKEN_TTL_SECONDS;
+    const password = tokens.mint({ sub: principal.arn, akid: principal.accessKeyId, exp: expiresAt });
+    const authorizationToken = Buffer.from(`AWS:${password}`).toString('base64');
+    if (service === 'ecr-public') return { authorizationData: { authorizationToken, expiresAt } };
+    const proxyEndpoint = `${request.protocol}://${request.headers.host ?? request.hostname}`;
+    return { authorizationData: [{ authorizationToken, expiresAt, proxyEndpoint }] };
+  }
+}
+
+function target(header: string | string[] | undefined): [Service, string] {
+  const value = Array.isArray(header) ? header[0] : header;
+  const dot = value?.indexOf('.') ?? -1;
+  const prefix = value?.slice(0, dot);
+  const service = prefix !== undefined && Object.hasOwn(TARGETS, prefix) ? TARGETS[prefix as keyof typeof TARGETS] : undefined;
+  if (!value || dot < 0 || !service) throw AwsError.of('UNKNOWN_OPERATION', `unknown X-Amz-Target: ${String(value).slice(0, 200)}`);
+  return [service, value.slice(dot + 1)];
+}
+
+async function readBody(request: FastifyRequest): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of request.raw) {
+    total += (chunk as Buffer).length;
+    if (total > MAX_BODY_BYTES) throw AwsError.of('SERIALIZATION', 'the request body is larger than 1 MiB');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks, total);
+}
+
+function parseInput(body: Buffer): Record<string, unknown> {
+  if (body.length === 0) return {};
+  let input: unknown;
+  try {
+    input = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw AwsError.of('SERIALIZATION');
+  }
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw AwsError.of('SERIALIZATION');
+  return input as Record<string, unknown>;
+}

@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ADMIN_PASSWORD } from '../lib/berth.js';
+import { TestClient } from '../lib/client.js';
+import { spawnBerth, type BerthProcess } from '../lib/process.js';
+import { ClientSandbox } from '../support/clients.js';
+import { requireClient, requireClients } from '../support/env.js';
+import { buildTestImages, type TestImages } from '../support/images.js';
+import { run } from '../support/process.js';
+
+const ACCESS_KEY_ID = 'AKIAE2ETESTROOTKEY01';
+const SECRET_ACCESS_KEY = 'e2e/Secret+Access/Key/For/Berth/Tests0000';
+
+/**
+ * The login every ECR user runs, with the real AWS CLI against Berth:
+ * `aws ecr get-login-password --endpoint-url … | <client> login --username AWS --password-stdin`.
+ */
+describe('AWS CLI: GetAuthorizationToken and registry login', () => {
+  let scratch: string;
+  let server: BerthProcess;
+  let awsEnv: NodeJS.ProcessEnv;
+
+  before(async () => {
+    scratch = await mkdtemp(join(tmpdir(), 'berth-aws-'));
+    server = await spawnBerth({
+      BERTH_DATA_DIR: join(scratch, 'data'),
+      BERTH_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      BERTH_ROOT_ACCESS_KEY_ID: ACCESS_KEY_ID,
+      BERTH_ROOT_SECRET_ACCESS_KEY: SECRET_ACCESS_KEY,
+    });
+    const config = join(scratch, 'aws-config');
+    await writeFile(config, '[default]\nregion = us-east-1\n');
+    // Only what is set here: no profile, credentials file or metadata service of the machine.
+    awsEnv = {
+      PATH: process.env.PATH,
+      HOME: scratch,
+      AWS_CONFIG_FILE: config,
+      AWS_SHARED_CREDENTIALS_FILE: join(scratch, 'no-credentials'),
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_ACCESS_KEY_ID: ACCESS_KEY_ID,
+      AWS_SECRET_ACCESS_KEY: SECRET_ACCESS_KEY,
+    };
+  });
+  after(async () => {
+    await server?.stop();
+    await rm(scratch, { recursive: true, force: true });
+  });
+
+  const aws = (args: string[], env: NodeJS.ProcessEnv = awsEnv) =>
+    run('aws', [...args, '--endpoint-url', server.url], { env, allowFailure: true, timeoutMs: 60_000 });
+
+  test('get-login-password yields a password that /v2/ accepts for user AWS; an altered one is refused', async (t) => {
+    if (!requireClient(t, 'aws')) return;
+    const result = await aws(['ecr', 'get-login-password']);
+    assert.equal(result.code, 0, result.stderr);
+    const password = result.stdout.trim();
+    assert.ok(password.length > 20 && !password.includes(':'));
+    const client = new TestClient(server.url);
+    const headers = { authorization: `Basic ${Buffer.from(`AWS:${password}`).toString('base64')}` };
+    assert.equal((await client.request('/v2/', { headers })).status, 200);
+    assert.equal((await client.request('/v2/', { headers: { authorization: `Basic ${Buffer.from(`AWS:${password}x`).toString('base64')}` } })).status, 401);
+  });
+
+  test('get-authorization-token returns ECR\'s shape: base64 AWS:<password>, expiresAt 12 h ahead, proxyEndpoint', async (t) => {
+    if (!requireClient(t, 'aws')) return;
+    const result = await aws(['ecr', 'get-authorization-token', '--output', 'json']);
+    assert.equal(result.code, 0, result.stderr);
+    const data = (JSON.parse(result.stdout) as { authorizationData: { authorizationToken: string; expiresAt: string | number; proxyEndpoint: string }[] }).authorizationData[0];
+    assert.ok(data);
+    assert.match(Buffer.from(data.authorizationToken, 'base64').toString('utf8'), /^AWS:[^:]+$/);
+    const expiresAt = typeof data.expiresAt === 'number' ? data.expiresAt * 1000 : Date.parse(data.expiresAt);
+    assert.ok(Math.abs(expiresAt - (Date.now() + 12 * 3600 * 1000)) < 120_000, `expiresAt ${String(data.expiresAt)}`);
+    assert.equal(data.proxyEndpoint, server.url);
+  });
+
+  test('ecr-public get-login-password works the same way', async (t) => {
+    if (!requireClient(t, 'aws')) return;
+    const result = await aws(['ecr-public', 'get-login-password', '--region', 'us-east-1']);
+    assert.equal(result.code, 0, result.stderr);
+    const headers = { authorization: `Basic ${Buffer.from(`AWS:${result.stdout.trim()}`).toString('base64')}` };
+    assert.equal((await new TestClient(server.url).request('/v2/', { headers })).status, 200);
+  });
+
+  test('a wrong secret, an unknown key and an unknown operation get AWS\'s errors', async (t) => {
+    if (!requireClient(t, 'aws')) return;
+    const wrongSecret = await aws(['ecr', 'get-login-password'], { ...awsEnv, AWS_SECRET_ACCESS_KEY: 'not-the-secret' });
+    assert.notEqual(wrongSecret.code, 0);
+    assert.match(wrongSecret.stderr, /InvalidSignatureException/);
+    const unknownKey = await aws(['ecr', 'get-login-password'], { ...awsEnv, AWS_ACCESS_KEY_ID: 'AKIAUNKNOWNKEY000000' });
+    assert.notEqual(unknownKey.code, 0);
+    assert.match(unknownKey.stderr, /UnrecognizedClientException/);
+    const notYet = await aws(['ecr', 'describe-repositories']);
+    assert.notEqual(notYet.code, 0);
+    assert.match(notYet.stderr, /UnknownOperationException/);
+  });
+
+  test('skopeo logs in with the password from the AWS CLI and pushes', async (t) => {
+    if (!requireClients(t, ['aws', 'skopeo', 'umoci'])) return;
+    const password = (await aws(['ecr', 'get-login-password'])).stdout.trim();
+    const box = await ClientSandbox.create('aws-login');
+    let images: TestImages | undefined;
+    try {
+      images = await buildTestImages(join(scratch, 'images'));
+      const host = server.url.replace(/^https?:\/\//, '');
+      const login = await box.skopeo(['login', '--tls-verify=false', '--username', 'AWS', '--password-stdin', host], { input: password });
+      assert.equal(login.code, 0, login.stderr);
+      const copy = await box.skopeo(['copy', '--dest-tls-verify=false', images.app.ref, `docker://${host}/aws/login:v1`]);
+      assert.equal(copy.code, 0, copy.stderr);
+      const inspect = await box.skopeo(['inspect', '--raw', '--tls-verify=false', `docker://${host}/aws/login:v1`]);
+      assert.equal(inspect.code, 0, inspect.stderr);
+      const wrong = await box.skopeo(['login', '--tls-verify=false', '--username', 'AWS', '--password-stdin', host], { input: `${password}x`, allowFailure: true });
+      assert.notEqual(wrong.code, 0);
+    } finally {
+      await box.dispose();
+    }
+  });
+});

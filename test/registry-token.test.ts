@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { describe, test } from 'node:test';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ServerKey } from '../src/accounts/server-key.js';
+import { RegistryTokens } from '../src/auth/registry-token.js';
+
+const claims = { sub: 'arn:aws:iam::000000000000:root', akid: 'AKIAEXAMPLEEXAMPLE00', exp: 2_000_000_000 };
+
+describe('registry tokens', () => {
+  const tokens = new RegistryTokens(randomBytes(32));
+
+  test('a minted token verifies to its claims and contains no colon', () => {
+    const token = tokens.mint(claims);
+    assert.ok(!token.includes(':'));
+    assert.deepEqual(tokens.verify(token, claims.exp - 1), claims);
+  });
+
+  test('an expired token is refused', () => {
+    assert.equal(tokens.verify(tokens.mint(claims), claims.exp), undefined);
+  });
+
+  test('a token signed with another key, or altered, is refused', () => {
+    const other = new RegistryTokens(randomBytes(32)).mint(claims);
+    assert.equal(tokens.verify(other, 0), undefined);
+    const token = tokens.mint(claims);
+    const [payload, mac] = token.split('.') as [string, string];
+    const forged = Buffer.from(JSON.stringify({ ...claims, sub: 'arn:aws:iam::111111111111:root' })).toString('base64url');
+    assert.equal(tokens.verify(`${forged}.${mac}`, 0), undefined);
+    assert.equal(tokens.verify(`${payload}.${mac.slice(0, -2)}`, 0), undefined);
+    for (const junk of ['', '.', 'abc', `${payload}.`, '.abc']) assert.equal(tokens.verify(junk, 0), undefined, junk);
+  });
+});
+
+describe('server key', () => {
+  test('is created once with mode 0600, and seals secrets only it can open', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'berth-key-'));
+    try {
+      const first = await ServerKey.load(dir);
+      const again = await ServerKey.load(dir);
+      assert.equal((await stat(join(dir, 'server-key'))).mode & 0o777, 0o600);
+      const sealed = first.encrypt('wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY');
+      assert.ok(!sealed.includes('wJalrXUtnFEMI'));
+      assert.equal(again.decrypt(sealed), 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY');
+      assert.ok(!first.signingKey.equals(await readFile(join(dir, 'server-key'))), 'signing key is derived, not the stored key');
+      const otherDir = await mkdtemp(join(tmpdir(), 'berth-key-'));
+      try {
+        await assert.rejects(async () => (await ServerKey.load(otherDir)).decrypt(sealed));
+      } finally {
+        await rm(otherDir, { recursive: true, force: true });
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
