@@ -5,7 +5,8 @@ import type { Authenticator } from '../auth/authenticator.js';
 import type { RegistryTokens } from '../auth/registry-token.js';
 import { isRegistryError, ociErrorBody, RegistryError } from '../errors.js';
 import type { Registry } from '../registry/registry.js';
-import { registerAwsJson } from './aws-json.js';
+import { awsJsonHandler } from './aws-json.js';
+import { awsQueryHandler } from './aws-query.js';
 import { registerV2 } from './v2.js';
 
 export interface AppOptions {
@@ -48,6 +49,9 @@ export function buildApp({ registry, authenticator, account, tokens, logger, htt
   });
 
   registerV2(app, { registry, authenticator, realm: 'Berth' });
-  registerAwsJson(app, { account, tokens });
+  // The AWS control planes, all `POST /`: JSON 1.1 with X-Amz-Target (ECR, ECR Public), else the Query protocol (STS, IAM).
+  const awsJson = awsJsonHandler({ account, tokens });
+  const awsQuery = awsQueryHandler({ account, tokens });
+  app.post('/', (request, reply) => (request.headers['x-amz-target'] !== undefined ? awsJson(request, reply) : awsQuery(request, reply)));
   return app;
 }

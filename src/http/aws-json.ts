@@ -1,54 +1,24 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { RootAccount } from '../accounts/root-account.js';
-import { REGISTRY_TOKEN_TTL_SECONDS, type RegistryTokens } from '../auth/registry-token.js';
-import { awsErrorBody, ERRORS, type ErrorName } from '../errors.js';
-import { verifySigV4, type SigV4Credentials } from '../iam/sigv4/index.js';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { REGISTRY_TOKEN_TTL_SECONDS } from '../auth/registry-token.js';
+import { awsErrorBody } from '../errors.js';
+import { verifySigV4 } from '../iam/sigv4/index.js';
+import { AwsError, readBody, rootKeyLookup, type AwsApiOptions, type Caller } from './aws-common.js';
 
-const MAX_BODY_BYTES = 1024 * 1024;
 const TARGETS = {
   AmazonEC2ContainerRegistry_V20150921: 'ecr',
   SpencerFrontendService: 'ecr-public',
 } as const;
 type Service = (typeof TARGETS)[keyof typeof TARGETS];
 
-interface Caller extends SigV4Credentials {
-  principal: { arn: string; accessKeyId: string };
-}
-
-export interface AwsJsonOptions {
-  account: RootAccount;
-  tokens: RegistryTokens;
-}
-
-class AwsError extends Error {
-  constructor(
-    readonly type: string,
-    message: string,
-    readonly status: number,
-  ) {
-    super(message);
-  }
-
-  static of(name: ErrorName, message?: string): AwsError {
-    const entry = ERRORS[name];
-    return new AwsError(entry.aws, message ?? entry.message, entry.status);
-  }
-}
-
 /**
- * The AWS JSON 1.1 control plane (`POST /` with `X-Amz-Target`), SigV4
- * signed, on the same listener as `/v2/`. This first slice serves
- * `GetAuthorizationToken` for ECR and ECR Public to the account's root key;
- * users, policies and the other operations follow.
+ * ECR and ECR Public, SigV4 signed. This first slice serves
+ * `GetAuthorizationToken` to the account's root key; users, policies and the
+ * other operations follow.
  */
-export function registerAwsJson(app: FastifyInstance, { account, tokens }: AwsJsonOptions): void {
-  const lookup = (accessKeyId: string): Caller | undefined =>
-    accessKeyId === account.accessKeyId
-      ? { secretAccessKey: account.secretAccessKey, principal: { arn: account.arn, accessKeyId } }
-      : undefined;
-
-  app.post('/', async (request: FastifyRequest, reply: FastifyReply) => {
+export function awsJsonHandler({ account, tokens }: AwsApiOptions): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply> {
+  const lookup = rootKeyLookup(account);
+  return async (request, reply) => {
     const requestId = randomUUID();
     reply.header('x-amzn-RequestId', requestId);
     try {
@@ -71,7 +41,7 @@ export function registerAwsJson(app: FastifyInstance, { account, tokens }: AwsJs
         .headers({ 'Content-Type': 'application/x-amz-json-1.1', 'x-amzn-ErrorType': error.type })
         .send(Buffer.from(JSON.stringify(awsErrorBody(error.type, error.message))));
     }
-  });
+  };
 
   function dispatch(service: Service, operation: string, _input: Record<string, unknown>, principal: Caller['principal'], request: FastifyRequest): unknown {
     if (operation !== 'GetAuthorizationToken') {
@@ -93,17 +63,6 @@ function target(header: string | string[] | undefined): [Service, string] {
   const service = prefix !== undefined && Object.hasOwn(TARGETS, prefix) ? TARGETS[prefix as keyof typeof TARGETS] : undefined;
   if (!value || dot < 0 || !service) throw AwsError.of('UNKNOWN_OPERATION', `unknown X-Amz-Target: ${String(value).slice(0, 200)}`);
   return [service, value.slice(dot + 1)];
-}
-
-async function readBody(request: FastifyRequest): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of request.raw) {
-    total += (chunk as Buffer).length;
-    if (total > MAX_BODY_BYTES) throw AwsError.of('SERIALIZATION', 'the request body is larger than 1 MiB');
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks, total);
 }
 
 function parseInput(body: Buffer): Record<string, unknown> {

@@ -97,6 +97,16 @@ describe('AWS CLI: GetAuthorizationToken and registry login', () => {
     assert.match(notYet.stderr, /UnknownOperationException/);
   });
 
+  test('sts get-caller-identity names the root of the default account; a bad signature gets the Query protocol\'s error', async (t) => {
+    if (!requireClient(t, 'aws')) return;
+    const result = await aws(['sts', 'get-caller-identity', '--output', 'json']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(JSON.parse(result.stdout), { UserId: '000000000000', Account: '000000000000', Arn: 'arn:aws:iam::000000000000:root' });
+    const wrong = await aws(['sts', 'get-caller-identity'], { ...awsEnv, AWS_SECRET_ACCESS_KEY: 'not-the-secret' });
+    assert.notEqual(wrong.code, 0);
+    assert.match(wrong.stderr, /SignatureDoesNotMatch/);
+  });
+
   test('skopeo logs in with the password from the AWS CLI and pushes', async (t) => {
     if (!requireClients(t, ['aws', 'skopeo', 'umoci'])) return;
     const password = (await aws(['ecr', 'get-login-password'])).stdout.trim();
