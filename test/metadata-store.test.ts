@@ -807,9 +807,14 @@ if (pgUnreachable === undefined) {
         assert.deepEqual(
           tables.rows.map((r) => r.table_name),
           [
+            'access_keys',
             'berth_migration',
             'berth_migration_lock',
             'blobs',
+            'iam_generation',
+            'iam_user_attached_policies',
+            'iam_user_policies',
+            'iam_users',
             'manifest_references',
             'manifests',
             'repositories',

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { ServerKey } from '../src/accounts/server-key.js';
 import { RegistryTokens } from '../src/auth/registry-token.js';
 
-const claims = { sub: 'arn:aws:iam::000000000000:root', akid: 'AKIAEXAMPLEEXAMPLE00', exp: 2_000_000_000 };
+const claims = { sub: 'arn:aws:iam::000000000000:root', akid: 'AKIAEXAMPLEEXAMPLE00', acct: '000000000000', typ: 'Account' as const, uid: '000000000000', exp: 2_000_000_000 };
 
 describe('registry tokens', () => {
   const tokens = new RegistryTokens(randomBytes(32));

@@ -4,6 +4,11 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 export interface RegistryTokenClaims {
   /** The principal's ARN. */
   sub: string;
+  /** Its account, type, `aws:userid` and (for users) name: what authorization needs, without a lookup. */
+  acct: string;
+  typ: 'Account' | 'User';
+  uid: string;
+  usr?: string;
   /** The access key that minted the token (a deleted or deactivated key voids its tokens). */
   akid: string;
   /** Expiry, seconds since the epoch. */
@@ -39,6 +44,7 @@ export class RegistryTokens {
       return undefined;
     }
     if (typeof claims.exp !== 'number' || claims.exp <= nowSeconds || typeof claims.sub !== 'string' || typeof claims.akid !== 'string') return undefined;
+    if (typeof claims.acct !== 'string' || (claims.typ !== 'Account' && claims.typ !== 'User') || typeof claims.uid !== 'string') return undefined;
     return claims;
   }
 

@@ -1,25 +1,23 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { RootAccount } from '../accounts/root-account.js';
 import type { Authenticator } from '../auth/authenticator.js';
-import type { RegistryTokens } from '../auth/registry-token.js';
 import { isRegistryError, ociErrorBody, RegistryError } from '../errors.js';
 import type { Registry } from '../registry/registry.js';
+import type { AwsApiOptions } from './aws-common.js';
 import { awsJsonHandler } from './aws-json.js';
 import { awsQueryHandler } from './aws-query.js';
 import { registerV2 } from './v2.js';
 
-export interface AppOptions {
+export interface AppOptions extends AwsApiOptions {
   registry: Registry;
   authenticator: Authenticator;
-  account: RootAccount;
-  tokens: RegistryTokens;
   logger: Logger;
   https?: { cert: Buffer; key: Buffer };
 }
 
 /** Builds the HTTP application: every surface on one listener, errors rendered from the one table. */
-export function buildApp({ registry, authenticator, account, tokens, logger, https }: AppOptions): FastifyInstance {
+export function buildApp(options: AppOptions): FastifyInstance {
+  const { registry, authenticator, authorizer, account, logger, https } = options;
   const app = Fastify({
     loggerInstance: logger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -48,10 +46,10 @@ export function buildApp({ registry, authenticator, account, tokens, logger, htt
     void reply.code(404).type('application/json').send(JSON.stringify(ociErrorBody(new RegistryError('NAME_UNKNOWN', `no route for ${request.url.slice(0, 200)}`))));
   });
 
-  registerV2(app, { registry, authenticator, realm: 'Berth' });
+  registerV2(app, { registry, authenticator, authorizer, accountId: account.accountId, region: account.region, realm: 'Berth' });
   // The AWS control planes, all `POST /`: JSON 1.1 with X-Amz-Target (ECR, ECR Public), else the Query protocol (STS, IAM).
-  const awsJson = awsJsonHandler({ account, tokens });
-  const awsQuery = awsQueryHandler({ account, tokens });
+  const awsJson = awsJsonHandler(options);
+  const awsQuery = awsQueryHandler(options);
   app.post('/', (request, reply) => (request.headers['x-amz-target'] !== undefined ? awsJson(request, reply) : awsQuery(request, reply)));
   return app;
 }

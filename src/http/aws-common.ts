@@ -2,19 +2,26 @@ import type { FastifyRequest } from 'fastify';
 import type { RootAccount } from '../accounts/root-account.js';
 import type { RegistryTokens } from '../auth/registry-token.js';
 import { ERRORS, type ErrorName } from '../errors.js';
+import type { ServerKey } from '../accounts/server-key.js';
+import type { Authorizer, Caller } from '../iam/authorizer.js';
+import type { IdentityStore } from '../iam/identity-store.js';
 import type { SigV4Credentials } from '../iam/sigv4/index.js';
 
 /** What the AWS API surfaces (JSON and Query protocols) share. */
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
-export interface Caller extends SigV4Credentials {
-  principal: { arn: string; accessKeyId: string };
+/** SigV4 credentials whose `principal` is the authenticated caller. */
+export interface SignedCaller extends SigV4Credentials {
+  principal: Caller;
 }
 
 export interface AwsApiOptions {
   account: RootAccount;
   tokens: RegistryTokens;
+  authorizer: Authorizer;
+  identities: IdentityStore;
+  serverKey: ServerKey;
 }
 
 export class AwsError extends Error {
@@ -32,10 +39,12 @@ export class AwsError extends Error {
   }
 }
 
-/** Finds the credentials of an access key: so far only the default account's root key. */
-export function rootKeyLookup(account: RootAccount): (accessKeyId: string) => Caller | undefined {
-  return (accessKeyId) =>
-    accessKeyId === account.accessKeyId ? { secretAccessKey: account.secretAccessKey, principal: { arn: account.arn, accessKeyId } } : undefined;
+/** Finds the secret and the caller of an active access key, for SigV4. */
+export function keyLookup(authorizer: Authorizer): (accessKeyId: string) => Promise<SignedCaller | undefined> {
+  return async (accessKeyId) => {
+    const credentials = await authorizer.credentialsFor(accessKeyId);
+    return credentials && { secretAccessKey: credentials.secretAccessKey, principal: credentials.caller };
+  };
 }
 
 export async function readBody(request: FastifyRequest): Promise<Buffer> {

@@ -3,7 +3,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { REGISTRY_TOKEN_TTL_SECONDS } from '../auth/registry-token.js';
 import { awsErrorBody } from '../errors.js';
 import { verifySigV4 } from '../iam/sigv4/index.js';
-import { AwsError, readBody, rootKeyLookup, type AwsApiOptions, type Caller } from './aws-common.js';
+import type { Caller } from '../iam/authorizer.js';
+import { accessDeniedMessage } from '../iam/policy/index.js';
+import { AwsError, keyLookup, readBody, type AwsApiOptions } from './aws-common.js';
 
 const TARGETS = {
   AmazonEC2ContainerRegistry_V20150921: 'ecr',
@@ -12,12 +14,11 @@ const TARGETS = {
 type Service = (typeof TARGETS)[keyof typeof TARGETS];
 
 /**
- * ECR and ECR Public, SigV4 signed. This first slice serves
- * `GetAuthorizationToken` to the account's root key; users, policies and the
- * other operations follow.
+ * ECR and ECR Public, SigV4 signed and authorized by the policy evaluator.
+ * This slice serves `GetAuthorizationToken`; the other operations follow.
  */
-export function awsJsonHandler({ account, tokens }: AwsApiOptions): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply> {
-  const lookup = rootKeyLookup(account);
+export function awsJsonHandler({ tokens, authorizer }: AwsApiOptions): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply> {
+  const lookup = keyLookup(authorizer);
   return async (request, reply) => {
     const requestId = randomUUID();
     reply.header('x-amzn-RequestId', requestId);
@@ -31,7 +32,7 @@ export function awsJsonHandler({ account, tokens }: AwsApiOptions): (request: Fa
       );
       if (!verified.ok) throw new AwsError(verified.error.code, verified.error.message, verified.error.status);
       const input = parseInput(body);
-      const result = dispatch(service, operation, input, verified.credentials.principal, request);
+      const result = await dispatch(service, operation, input, verified.credentials.principal, request);
       return await reply.code(200).header('Content-Type', 'application/x-amz-json-1.1').send(Buffer.from(JSON.stringify(result)));
     } catch (err) {
       const error = err instanceof AwsError ? err : AwsError.of('INTERNAL');
@@ -43,12 +44,26 @@ export function awsJsonHandler({ account, tokens }: AwsApiOptions): (request: Fa
     }
   };
 
-  function dispatch(service: Service, operation: string, _input: Record<string, unknown>, principal: Caller['principal'], request: FastifyRequest): unknown {
+  async function dispatch(service: Service, operation: string, _input: Record<string, unknown>, caller: Caller, request: FastifyRequest): Promise<unknown> {
     if (operation !== 'GetAuthorizationToken') {
       throw AwsError.of('UNKNOWN_OPERATION', `${operation} is not implemented yet`);
     }
+    const action = `${service}:GetAuthorizationToken`;
+    const decision = await authorizer.authorize(caller, action, '*', caller.principal.accountId);
+    if (decision.decision !== 'Allow') {
+      throw new AwsError('AccessDeniedException', accessDeniedMessage({ principal: caller.principal, action, resource: '*' }, decision), 400);
+    }
+    const { principal } = caller;
     const expiresAt = Math.floor(Date.now() / 1000) + REGISTRY_TOKEN_TTL_SECONDS;
-    const password = tokens.mint({ sub: principal.arn, akid: principal.accessKeyId, exp: expiresAt });
+    const password = tokens.mint({
+      sub: principal.arn,
+      akid: caller.accessKeyId ?? '',
+      acct: principal.accountId,
+      typ: principal.type === 'User' ? 'User' : 'Account',
+      uid: principal.userId,
+      ...(principal.username ? { usr: principal.username } : {}),
+      exp: expiresAt,
+    });
     const authorizationToken = Buffer.from(`AWS:${password}`).toString('base64');
     if (service === 'ecr-public') return { authorizationData: { authorizationToken, expiresAt } };
     const proxyEndpoint = `${request.protocol}://${request.headers.host ?? request.hostname}`;

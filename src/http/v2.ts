@@ -1,9 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Authenticator, Principal } from '../auth/authenticator.js';
+import type { Authenticator } from '../auth/authenticator.js';
+import type { Authorizer } from '../iam/authorizer.js';
+import { accessDeniedMessage } from '../iam/policy/index.js';
 import { RegistryError } from '../errors.js';
 import { acceptsMediaType, MAX_MANIFEST_BYTES, MediaType } from '../registry/manifest.js';
 import type { Registry } from '../registry/registry.js';
 import { matchV2Route, type V2Route } from './routes.js';
+import { CATALOG_ACTION, ecrActionFor, MOUNT_SOURCE_ACTION, repositoryArn } from './v2-actions.js';
 
 const API_VERSION_HEADER = { 'Docker-Distribution-Api-Version': 'registry/2.0' };
 const DEFAULT_PAGE = 1000;
@@ -12,11 +15,18 @@ const MAX_PAGE = 10_000;
 export interface V2Options {
   registry: Registry;
   authenticator: Authenticator;
+  authorizer: Authorizer;
+  /** Every repository belongs to this account's private registry (for now). */
+  accountId: string;
+  region: string;
   realm: string;
 }
 
+/** Throws DENIED unless the caller may perform `action` on repository `name`. */
+type Permit = (name: string, action: string) => Promise<void>;
+
 /** The OCI Distribution / Docker Registry v2 data plane, a thin adapter over the registry core. */
-export function registerV2(app: FastifyInstance, { registry, authenticator, realm }: V2Options): void {
+export function registerV2(app: FastifyInstance, { registry, authenticator, authorizer, accountId, region, realm }: V2Options): void {
   // Async handlers must return the reply, or fastify ends a streamed response before it starts.
   const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     reply.headers(API_VERSION_HEADER);
@@ -24,14 +34,21 @@ export function registerV2(app: FastifyInstance, { registry, authenticator, real
     const queryStart = url.indexOf('?');
     const path = url.slice('/v2/'.length, queryStart < 0 ? undefined : queryStart);
     const query = new URLSearchParams(queryStart < 0 ? '' : url.slice(queryStart + 1));
-    const principal = await authenticator.authenticate(request.headers.authorization);
-    if (!principal) {
+    const caller = await authenticator.authenticate(request.headers.authorization);
+    if (!caller) {
       reply.header('WWW-Authenticate', `Basic realm="${realm}"`);
       throw new RegistryError('UNAUTHORIZED');
     }
     const route = matchV2Route(path);
     if (!route) throw new RegistryError('NAME_UNKNOWN', `no route for ${request.method} ${url.slice(0, 300)}`);
-    await dispatch(registry, route, principal, request, reply, query);
+    const permit: Permit = async (name, action) => {
+      const resource = repositoryArn(region, accountId, name);
+      const decision = await authorizer.authorize(caller, action, resource, accountId, { 'aws:SecureTransport': request.protocol === 'https' ? 'true' : 'false', 'aws:SourceIp': request.ip });
+      if (decision.decision !== 'Allow') throw new RegistryError('DENIED', accessDeniedMessage({ principal: caller.principal, action, resource }, decision));
+    };
+    const action = ecrActionFor(route, request.method);
+    if (action && 'name' in route) await permit(route.name, action);
+    await dispatch(registry, route, permit, request, reply, query);
     return reply;
   };
   app.route({ method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'], url: '/v2/*', handler });
@@ -43,7 +60,7 @@ type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 async function dispatch(
   registry: Registry,
   route: V2Route,
-  _principal: Principal,
+  permit: Permit,
   request: FastifyRequest,
   reply: FastifyReply,
   query: URLSearchParams,
@@ -61,7 +78,10 @@ async function dispatch(
       const last = query.get('last') ?? undefined;
       const page = n === 0 ? { items: [], more: false } : await registry.listRepositories(n, last);
       if (page.more) reply.header('Link', nextLink('/v2/_catalog', n, page.items.at(-1) as string));
-      reply.type('application/json').send({ repositories: page.items });
+      // Only what the caller may describe; a page may so hold fewer than n.
+      const visible: string[] = [];
+      for (const name of page.items) if (await permitted(permit, name, CATALOG_ACTION)) visible.push(name);
+      reply.type('application/json').send({ repositories: visible });
       return;
     }
 
@@ -123,7 +143,8 @@ async function dispatch(
       if (method !== 'POST') break;
       const mount = query.get('mount');
       const from = query.get('from');
-      if (mount && from) {
+      // A source the caller may not read is treated as one without the blob: a plain upload starts.
+      if (mount && from && (await permitted(permit, from, MOUNT_SOURCE_ACTION))) {
         const mounted = await registry.mountBlob(route.name, mount, from);
         if (mounted) {
           sendCreatedBlob(reply, route.name, mounted.digest);
@@ -180,6 +201,16 @@ async function dispatch(
     }
   }
   throw new RegistryError('UNSUPPORTED', `${method} is not supported here`);
+}
+
+async function permitted(permit: Permit, name: string, action: string): Promise<boolean> {
+  try {
+    await permit(name, action);
+    return true;
+  } catch (err) {
+    if (err instanceof RegistryError && err.code === 'DENIED') return false;
+    throw err;
+  }
 }
 
 async function sendBlob(registry: Registry, name: string, digest: string, request: FastifyRequest, reply: FastifyReply, headOnly: boolean): Promise<void> {

@@ -68,6 +68,46 @@ export interface UploadsTable {
   claimed_at: Int8 | null;
 }
 
+/** An IAM user of an account (migration 0003). */
+export interface IamUsersTable {
+  account_id: string;
+  name: string;
+  user_id: string;
+  path: string;
+  arn: string;
+  created_at: Int8;
+}
+
+/** An access key; `user_name` null for an account root key. */
+export interface AccessKeysTable {
+  access_key_id: string;
+  account_id: string;
+  user_name: string | null;
+  sealed_secret: string;
+  status: 'Active' | 'Inactive';
+  created_at: Int8;
+  last_used_at: Int8 | null;
+}
+
+export interface IamUserPoliciesTable {
+  account_id: string;
+  user_name: string;
+  policy_name: string;
+  document: string;
+}
+
+export interface IamUserAttachedPoliciesTable {
+  account_id: string;
+  user_name: string;
+  policy_arn: string;
+}
+
+/** One row (id = 1) whose value changes with every IAM key, user or policy change. */
+export interface IamGenerationTable {
+  id: number;
+  value: Int8;
+}
+
 export interface Database {
   repositories: RepositoriesTable;
   blobs: BlobsTable;
@@ -76,4 +116,9 @@ export interface Database {
   manifest_references: ManifestReferencesTable;
   tags: TagsTable;
   uploads: UploadsTable;
+  iam_users: IamUsersTable;
+  access_keys: AccessKeysTable;
+  iam_user_policies: IamUserPoliciesTable;
+  iam_user_attached_policies: IamUserAttachedPoliciesTable;
+  iam_generation: IamGenerationTable;
 }

@@ -163,7 +163,6 @@ function initialSchema(dialect: SqlDialectName): Migration {
   };
 }
 
-/** All migrations, keyed by name; names sort in the order they apply. */
 /** Who is writing to an upload right now, so two processes never append to one staging file at once. */
 function uploadWriter(dialect: SqlDialectName): Migration {
   const t = typesFor(dialect);
@@ -175,10 +174,102 @@ function uploadWriter(dialect: SqlDialectName): Migration {
   };
 }
 
+/**
+ * IAM identities (src/iam/sql-identity-store.ts): users, access keys (a null
+ * user_name is an account root key), inline and attached user policies, and
+ * the generation counter bumped with every change to them. Deleting a user
+ * cascades to its keys and policies; root keys match no user (a composite
+ * foreign key with a NULL column is not checked, in both engines).
+ */
+function iamIdentities(dialect: SqlDialectName): Migration {
+  const t = typesFor(dialect);
+  const pg = dialect === 'postgres';
+  const withoutRowid = pg ? sql`` : sql`without rowid`;
+  return {
+    async up(db: AnyKysely): Promise<void> {
+      await db.schema
+        .createTable('iam_users')
+        .addColumn('account_id', t.key, (c) => c.notNull())
+        .addColumn('name', t.key, (c) => c.notNull())
+        .addColumn('user_id', t.key, (c) => c.notNull().unique())
+        .addColumn('path', 'text', (c) => c.notNull())
+        .addColumn('arn', 'text', (c) => c.notNull())
+        .addColumn('created_at', t.int8, (c) => c.notNull())
+        .addPrimaryKeyConstraint('iam_users_pk', ['account_id', 'name'])
+        .execute();
+
+      await db.schema
+        .createTable('access_keys')
+        .addColumn('access_key_id', t.key, (c) => c.primaryKey())
+        .addColumn('account_id', t.key, (c) => c.notNull())
+        .addColumn('user_name', t.key)
+        .addColumn('sealed_secret', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('Active', 'Inactive')`))
+        .addColumn('created_at', t.int8, (c) => c.notNull())
+        .addColumn('last_used_at', t.int8)
+        .addForeignKeyConstraint(
+          'access_keys_user_fk',
+          ['account_id', 'user_name'],
+          'iam_users',
+          ['account_id', 'name'],
+          (c) => c.onDelete('cascade'),
+        )
+        .execute();
+      // Keys of a user or an account's root keys (listing, the user-delete cascade).
+      await db.schema
+        .createIndex('access_keys_user_idx')
+        .on('access_keys')
+        .columns(['account_id', 'user_name'])
+        .execute();
+
+      await db.schema
+        .createTable('iam_user_policies')
+        .addColumn('account_id', t.key, (c) => c.notNull())
+        .addColumn('user_name', t.key, (c) => c.notNull())
+        .addColumn('policy_name', t.key, (c) => c.notNull())
+        .addColumn('document', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('iam_user_policies_pk', ['account_id', 'user_name', 'policy_name'])
+        .addForeignKeyConstraint(
+          'iam_user_policies_user_fk',
+          ['account_id', 'user_name'],
+          'iam_users',
+          ['account_id', 'name'],
+          (c) => c.onDelete('cascade'),
+        )
+        .execute();
+
+      await db.schema
+        .createTable('iam_user_attached_policies')
+        .addColumn('account_id', t.key, (c) => c.notNull())
+        .addColumn('user_name', t.key, (c) => c.notNull())
+        .addColumn('policy_arn', t.key, (c) => c.notNull())
+        .addPrimaryKeyConstraint('iam_user_attached_policies_pk', ['account_id', 'user_name', 'policy_arn'])
+        .addForeignKeyConstraint(
+          'iam_user_attached_policies_user_fk',
+          ['account_id', 'user_name'],
+          'iam_users',
+          ['account_id', 'name'],
+          (c) => c.onDelete('cascade'),
+        )
+        .modifyEnd(withoutRowid)
+        .execute();
+
+      await db.schema
+        .createTable('iam_generation')
+        .addColumn('id', 'integer', (c) => c.primaryKey().check(sql`id = 1`))
+        .addColumn('value', t.int8, (c) => c.notNull())
+        .execute();
+      await db.insertInto('iam_generation').values({ id: 1, value: 0 }).execute();
+    },
+  };
+}
+
+/** All migrations, keyed by name; names sort in the order they apply. */
 export function migrationsFor(dialect: SqlDialectName): Record<string, Migration> {
   return {
     '0001_initial': initialSchema(dialect),
     '0002_upload_writer': uploadWriter(dialect),
+    '0003_iam_identities': iamIdentities(dialect),
   };
 }
 

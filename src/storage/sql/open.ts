@@ -1,9 +1,10 @@
 import { fileURLToPath } from 'node:url';
 import { Kysely, PostgresDialect, sql } from 'kysely';
+import { SqlIdentityStore } from '../../iam/sql-identity-store.js';
 import type { MetadataStore } from '../metadata-store.js';
 import type { Database } from './database.js';
 import { PreparingPool, parsePostgresUrl, type PostgresTarget } from './postgres.js';
-import { SqlMetadataStore } from './sql-metadata-store.js';
+import { SqlMetadataStore, type SqlMetadataStoreOptions } from './sql-metadata-store.js';
 import { SQLITE_MEMORY, acquireSqlite } from './sqlite.js';
 
 export type DatabaseTarget =
@@ -74,11 +75,43 @@ export async function openMetadataStore(
 
 /** `openMetadataStore`, typed as the concrete class (its Kysely instance is `store.db`). */
 export async function openSqlMetadataStore(databaseUrl: string): Promise<SqlMetadataStore> {
+  const { db, options } = await openDatabase(databaseUrl);
+  return new SqlMetadataStore(db, options);
+}
+
+/** The registry's metadata store and the IAM identity store, on one database. */
+export interface Stores {
+  /** Owns the connection; its `migrate()` applies every migration, the identity tables' included. */
+  metadata: SqlMetadataStore;
+  /** Shares `metadata.db`; usable until the stores are closed. */
+  identities: SqlIdentityStore;
+  /** Closes the database (the same as `metadata.close()`). Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the metadata and identity stores over one Kysely instance (one
+ * PostgreSQL pool, or this process's shared SQLite connection) for
+ * `databaseUrl` (see `parseDatabaseUrl`). Like `openSqlMetadataStore` it
+ * does not migrate: call `stores.metadata.migrate()` at startup.
+ */
+export async function openStores(databaseUrl: string): Promise<Stores> {
+  const { db, options } = await openDatabase(databaseUrl);
+  const metadata = new SqlMetadataStore(db, options);
+  const identities = new SqlIdentityStore(db, {
+    dialect: options.dialect,
+    ...(options.onPrepare !== undefined ? { onPrepare: options.onPrepare } : {}),
+  });
+  return { metadata, identities, close: () => metadata.close() };
+}
+
+/** A Kysely instance for `databaseUrl`, with what a store over it needs to know. */
+async function openDatabase(databaseUrl: string): Promise<{ db: Kysely<Database>; options: SqlMetadataStoreOptions }> {
   const target = parseDatabaseUrl(databaseUrl);
   if (target.dialect === 'sqlite') {
     // Stores opened on the same file in this process share one connection (see acquireSqlite).
     const { db, release } = acquireSqlite(target.path);
-    return new SqlMetadataStore(db, { dialect: 'sqlite', release });
+    return { db, options: { dialect: 'sqlite', release } };
   }
 
   const pool = new PreparingPool(target);
@@ -89,9 +122,12 @@ export async function openSqlMetadataStore(databaseUrl: string): Promise<SqlMeta
     await db.destroy();
     throw error;
   }
-  return new SqlMetadataStore(db, {
-    dialect: 'postgres',
-    schema: target.schema,
-    onPrepare: (text) => pool.prepare(text),
-  });
+  return {
+    db,
+    options: {
+      dialect: 'postgres',
+      schema: target.schema,
+      onPrepare: (text) => pool.prepare(text),
+    },
+  };
 }
