@@ -11,6 +11,9 @@ import type { RegistryTokens } from './registry-token.js';
  * a database read per request (key state is cached, see Authorizer).
  */
 export class Authenticator {
+  /** Verified token headers: the HMAC and JSON work is done once per token, not per request. */
+  private readonly verifiedTokens = new Map<string, { caller: Caller; expiresAtMs: number }>();
+
   constructor(
     private readonly admin: AdminCredential,
     private readonly tokens: RegistryTokens,
@@ -20,15 +23,23 @@ export class Authenticator {
 
   async authenticate(authorization: string | undefined): Promise<Caller | undefined> {
     if (!authorization || !/^basic /i.test(authorization)) return undefined;
+    const now = Date.now();
+    const known = this.verifiedTokens.get(authorization);
+    if (known && known.expiresAtMs > now) {
+      return (await this.authorizer.keyIsActive(known.caller.accessKeyId as string)) ? known.caller : undefined;
+    }
     const decoded = Buffer.from(authorization.slice(6).trim(), 'base64').toString('utf8');
     if (decoded.startsWith('AWS:')) {
-      const claims = this.tokens.verify(decoded.slice(4), Math.floor(Date.now() / 1000));
+      const claims = this.tokens.verify(decoded.slice(4), Math.floor(now / 1000));
       if (!claims || !(await this.authorizer.keyIsActive(claims.akid))) return undefined;
       const principal =
         claims.typ === 'Account'
           ? rootPrincipal(claims.acct)
           : { arn: claims.sub, accountId: claims.acct, type: 'User' as const, userId: claims.uid, ...(claims.usr ? { username: claims.usr } : {}) };
-      return { principal, accessKeyId: claims.akid };
+      const caller: Caller = { principal, accessKeyId: claims.akid };
+      if (this.verifiedTokens.size >= 10_000) this.verifiedTokens.clear();
+      this.verifiedTokens.set(authorization, { caller, expiresAtMs: claims.exp * 1000 });
+      return caller;
     }
     const admin = await this.admin.authenticate(authorization);
     return admin && { principal: rootPrincipal(this.defaultAccountId), accessKeyId: undefined };
