@@ -22,8 +22,11 @@ export interface V2Options {
   realm: string;
 }
 
-/** Throws DENIED unless the caller may perform `action` on repository `name`. */
-type Permit = (name: string, action: string) => Promise<void>;
+/**
+ * Throws DENIED unless the caller may perform `action` on repository `name`.
+ * `unrestricted` is true for the registry account's root, who may do anything.
+ */
+type Permit = ((name: string, action: string) => Promise<void>) & { unrestricted: boolean };
 
 /** The OCI Distribution / Docker Registry v2 data plane, a thin adapter over the registry core. */
 export function registerV2(app: FastifyInstance, { registry, authenticator, authorizer, accountId, region, realm }: V2Options): void {
@@ -41,11 +44,15 @@ export function registerV2(app: FastifyInstance, { registry, authenticator, auth
     }
     const route = matchV2Route(path);
     if (!route) throw new RegistryError('NAME_UNKNOWN', `no route for ${request.method} ${url.slice(0, 300)}`);
-    const permit: Permit = async (name, action) => {
-      const resource = repositoryArn(region, accountId, name);
-      const decision = await authorizer.authorize(caller, action, resource, accountId, { 'aws:SecureTransport': request.protocol === 'https' ? 'true' : 'false', 'aws:SourceIp': request.ip });
-      if (decision.decision !== 'Allow') throw new RegistryError('DENIED', accessDeniedMessage({ principal: caller.principal, action, resource }, decision));
-    };
+    const permit: Permit = Object.assign(
+      async (name: string, action: string) => {
+        const resource = repositoryArn(region, accountId, name);
+        const context = { 'aws:SecureTransport': request.protocol === 'https' ? 'true' : 'false', 'aws:SourceIp': request.ip };
+        const decision = await authorizer.authorize(caller, action, resource, accountId, context);
+        if (decision.decision !== 'Allow') throw new RegistryError('DENIED', accessDeniedMessage({ principal: caller.principal, action, resource }, decision));
+      },
+      { unrestricted: authorizer.isAccountRoot(caller, accountId) },
+    );
     const action = ecrActionFor(route, request.method);
     if (action && 'name' in route) await permit(route.name, action);
     await dispatch(registry, route, permit, request, reply, query);
@@ -79,8 +86,8 @@ async function dispatch(
       const page = n === 0 ? { items: [], more: false } : await registry.listRepositories(n, last);
       if (page.more) reply.header('Link', nextLink('/v2/_catalog', n, page.items.at(-1) as string));
       // Only what the caller may describe; a page may so hold fewer than n.
-      const visible: string[] = [];
-      for (const name of page.items) if (await permitted(permit, name, CATALOG_ACTION)) visible.push(name);
+      const visible: string[] = permit.unrestricted ? page.items : [];
+      if (!permit.unrestricted) for (const name of page.items) if (await permitted(permit, name, CATALOG_ACTION)) visible.push(name);
       reply.type('application/json').send({ repositories: visible });
       return;
     }

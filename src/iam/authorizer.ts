@@ -90,15 +90,19 @@ export class Authorizer {
     return (await this.credentialsFor(accessKeyId)) !== undefined;
   }
 
+  /** The root of the resource's own account: allowed everything there (no resource policies exist yet that could deny it). */
+  isAccountRoot(caller: Caller, resourceAccountId: string): boolean {
+    return caller.principal.type === 'Account' && caller.principal.accountId === resourceAccountId;
+  }
+
   /**
-   * Decides one action on one resource. The root of the resource's own
-   * account is allowed without evaluation (no resource policies exist yet
-   * that could deny it); everyone else is evaluated against their identity
-   * policies, default deny.
+   * Decides one action on one resource. The account root is allowed without
+   * evaluation (see isAccountRoot); everyone else is evaluated against their
+   * identity policies, default deny.
    */
   async authorize(caller: Caller, action: string, resource: string, resourceAccountId: string, context: RequestContext = {}): Promise<EvaluationResult> {
     const { principal } = caller;
-    if (principal.type === 'Account' && principal.accountId === resourceAccountId) {
+    if (this.isAccountRoot(caller, resourceAccountId)) {
       return { decision: 'Allow', reason: 'AccountRootUser', crossAccount: false };
     }
     const identity = principal.type === 'User' && principal.username ? await this.userPolicies(principal.accountId, principal.username) : [];
