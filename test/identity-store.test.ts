@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IdentityConflictError, type AccessKey, type IamUser } from '../src/iam/identity-store.js';
-import { NoSuchUserError } from '../src/iam/sql-identity-store.js';
+import { NoSuchUserError } from '../src/iam/identity-store.js';
 import { openStores, type Stores } from '../src/storage/sql/open.js';
 import { dropSchema, freshSchemaUrl, pgUnreachable, reportPostgresUnavailable } from './lib/postgres.js';
 

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ServerKey } from '../src/accounts/server-key.js';
 import { RegistryTokens } from '../src/auth/registry-token.js';
 
-const claims = { sub: 'arn:aws:iam::000000000000:root', akid: 'AKIAEXAMPLEEXAMPLE00', acct: '000000000000', typ: 'Account' as const, uid: '000000000000', exp: 2_000_000_000 };
+const claims = { sub: 'arn:aws:iam::000000000000:root', akid: 'AKIAEXAMPLEEXAMPLE00', acct: '000000000000', typ: 'Account' as const, uid: '000000000000', svc: 'ecr' as const, exp: 2_000_000_000 };
 
 describe('registry tokens', () => {
   const tokens = new RegistryTokens(randomBytes(32));
@@ -35,6 +35,30 @@ describe('registry tokens', () => {
 });
 
 describe('server key', () => {
+  test('a server-key file that is not 32 bytes is refused, never used', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'berth-key-'));
+    try {
+      await writeFile(join(dir, 'server-key'), '');
+      await assert.rejects(ServerKey.load(dir), /not a 32-byte key/);
+      await writeFile(join(dir, 'server-key'), randomBytes(16));
+      await assert.rejects(ServerKey.load(dir), /not a 32-byte key/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('processes starting at once agree on one key', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'berth-key-'));
+    try {
+      const keys = await Promise.all(Array.from({ length: 8 }, () => ServerKey.load(dir)));
+      const sealed = keys[0]?.encrypt('same') as string;
+      for (const key of keys) assert.equal(key.decrypt(sealed), 'same');
+      assert.deepEqual((await readdir(dir)).sort(), ['server-key']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   test('is created once with mode 0600, and seals secrets only it can open', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'berth-key-'));
     try {

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { link, mkdir, open, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
@@ -18,15 +18,35 @@ export class ServerKey {
     this.encryptionKey = Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), 'berth stored secrets', 32));
   }
 
+  /**
+   * Reads the key, creating it on first start. The key is written to a
+   * private temporary file, fsynced, then linked into place, which fails if
+   * another process got there first: the file under the final name is always
+   * complete. Anything but 32 bytes there is refused, never used.
+   */
   static async load(dataDir: string): Promise<ServerKey> {
     const path = join(dataDir, 'server-key');
-    const existing = await readFile(path).catch(() => undefined);
-    if (existing && existing.length === 32) return new ServerKey(existing);
+    const existing = await readKey(path);
+    if (existing) return new ServerKey(existing);
     await mkdir(dataDir, { recursive: true });
-    const key = randomBytes(32);
-    // 'wx': when two processes start at once, the first key written wins and the other reads it.
-    await writeFile(path, key, { mode: 0o600, flag: 'wx' }).catch(async () => undefined);
-    return new ServerKey(await readFile(path));
+    const temp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}`;
+    const handle = await open(temp, 'wx', 0o600);
+    try {
+      await handle.writeFile(randomBytes(32));
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    try {
+      await link(temp, path);
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'EEXIST') throw err;
+    } finally {
+      await unlink(temp);
+    }
+    const key = await readKey(path);
+    if (!key) throw new Error(`${path} is not a 32-byte key`);
+    return new ServerKey(key);
   }
 
   /** AES-256-GCM: `v1.<iv>.<tag>.<ciphertext>`, base64url parts. */
@@ -44,4 +64,14 @@ export class ServerKey {
     decipher.setAuthTag(Buffer.from(tag, 'base64url'));
     return Buffer.concat([decipher.update(Buffer.from(data, 'base64url')), decipher.final()]).toString('utf8');
   }
+}
+
+/** The key at `path`; undefined if there is none; an error if the file is not a 32-byte key. */
+async function readKey(path: string): Promise<Buffer | undefined> {
+  const key = await readFile(path).catch((err: { code?: string }) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw err;
+  });
+  if (key !== undefined && key.length !== 32) throw new Error(`${path} holds ${key.length} bytes, not a 32-byte key; refusing to use it`);
+  return key;
 }

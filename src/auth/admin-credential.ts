@@ -58,7 +58,9 @@ export class AdminCredential {
     if (colon < 0) return undefined;
     const user = decoded.slice(0, colon);
     const password = decoded.slice(colon + 1);
-    if (user !== this.stored.user || !(await matches(this.stored, password))) return undefined;
+    // scrypt runs whatever the user name, so timing does not tell whether the name was right.
+    const passwordMatches = await matches(this.stored, password);
+    if (user !== this.stored.user || !passwordMatches) return undefined;
     if (this.verified.size > 10_000) this.verified.clear();
     this.verified.set(authorization, now + 60_000);
     return { name: user };

@@ -31,7 +31,8 @@ export class Authenticator {
     const decoded = Buffer.from(authorization.slice(6).trim(), 'base64').toString('utf8');
     if (decoded.startsWith('AWS:')) {
       const claims = this.tokens.verify(decoded.slice(4), Math.floor(now / 1000));
-      if (!claims || !(await this.authorizer.keyIsActive(claims.akid))) return undefined;
+      // `/v2/` here is the private registry: a token minted by ECR Public does not open it.
+      if (!claims || claims.svc !== 'ecr' || !(await this.authorizer.keyIsActive(claims.akid))) return undefined;
       const principal =
         claims.typ === 'Account'
           ? rootPrincipal(claims.acct)

@@ -9,6 +9,8 @@ export interface RegistryTokenClaims {
   typ: 'Account' | 'User';
   uid: string;
   usr?: string;
+  /** The registry it opens: the private one (`ecr`) or the public one (`ecr-public`). */
+  svc: 'ecr' | 'ecr-public';
   /** The access key that minted the token (a deleted or deactivated key voids its tokens). */
   akid: string;
   /** Expiry, seconds since the epoch. */
@@ -45,6 +47,7 @@ export class RegistryTokens {
     }
     if (typeof claims.exp !== 'number' || claims.exp <= nowSeconds || typeof claims.sub !== 'string' || typeof claims.akid !== 'string') return undefined;
     if (typeof claims.acct !== 'string' || (claims.typ !== 'Account' && claims.typ !== 'User') || typeof claims.uid !== 'string') return undefined;
+    if (claims.svc !== 'ecr' && claims.svc !== 'ecr-public') return undefined;
     return claims;
   }
 

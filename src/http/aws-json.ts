@@ -48,10 +48,14 @@ export function awsJsonHandler({ tokens, authorizer }: AwsApiOptions): (request:
     if (operation !== 'GetAuthorizationToken') {
       throw AwsError.of('UNKNOWN_OPERATION', `${operation} is not implemented yet`);
     }
-    const action = `${service}:GetAuthorizationToken`;
-    const decision = await authorizer.authorize(caller, action, '*', caller.principal.accountId);
-    if (decision.decision !== 'Allow') {
-      throw new AwsError('AccessDeniedException', accessDeniedMessage({ principal: caller.principal, action, resource: '*' }, decision), 400);
+    const context = { 'aws:SecureTransport': request.protocol === 'https' ? 'true' : 'false', 'aws:SourceIp': request.ip };
+    // ECR Public also asks for sts:GetServiceBearerToken, as AWS does.
+    const actions = service === 'ecr-public' ? ['ecr-public:GetAuthorizationToken', 'sts:GetServiceBearerToken'] : ['ecr:GetAuthorizationToken'];
+    for (const action of actions) {
+      const decision = await authorizer.authorize(caller, action, '*', caller.principal.accountId, context);
+      if (decision.decision !== 'Allow') {
+        throw new AwsError('AccessDeniedException', accessDeniedMessage({ principal: caller.principal, action, resource: '*' }, decision), 400);
+      }
     }
     const { principal } = caller;
     const expiresAt = Math.floor(Date.now() / 1000) + REGISTRY_TOKEN_TTL_SECONDS;
@@ -61,6 +65,7 @@ export function awsJsonHandler({ tokens, authorizer }: AwsApiOptions): (request:
       acct: principal.accountId,
       typ: principal.type === 'User' ? 'User' : 'Account',
       uid: principal.userId,
+      svc: service,
       ...(principal.username ? { usr: principal.username } : {}),
       exp: expiresAt,
     });

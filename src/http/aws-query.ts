@@ -2,7 +2,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { newAccessKeyId } from '../accounts/root-account.js';
 import type { Caller } from '../iam/authorizer.js';
-import { IdentityConflictError, type AccessKey, type IamUser } from '../iam/identity-store.js';
+import { IdentityConflictError, NoSuchUserError, type AccessKey, type IamUser } from '../iam/identity-store.js';
+
 import { accessDeniedMessage, getManagedPolicy, tryParsePolicy } from '../iam/policy/index.js';
 import { verifySigV4 } from '../iam/sigv4/index.js';
 import { AwsError, keyLookup, readBody, type AwsApiOptions } from './aws-common.js';
@@ -11,13 +12,17 @@ const STS_NAMESPACE = 'https://sts.amazonaws.com/doc/2011-06-15/';
 const IAM_NAMESPACE = 'https://iam.amazonaws.com/doc/2010-05-08/';
 const MAX_ACCESS_KEYS_PER_USER = 2;
 const USER_NAME = /^[\w+=,.@-]{1,64}$/;
+const USER_PATH = /^(\/|\/[\u0021-\u007e]{0,510}\/)$/;
 const POLICY_NAME = /^[\w+=,.@-]{1,128}$/;
 /** IAM's limit for a user's inline policies, whitespace excluded. */
 const MAX_INLINE_POLICY_LENGTH = 2048;
 
 /** XML text: escapes the five XML specials. */
 function x(text: string): string {
-  return text.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c] as string);
+  return text
+    // eslint-disable-next-line no-control-regex -- XML 1.0 cannot carry these at all.
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '\ufffd')
+    .replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c] as string);
 }
 
 function isoDate(ms: number): string {
@@ -69,13 +74,15 @@ export function awsQueryHandler({ authorizer, identities, serverKey }: AwsApiOpt
       const action = params.get('Action') ?? '';
       const caller = verified.credentials.principal;
       if (verified.service === 'sts') namespace = STS_NAMESPACE;
-      const result = verified.service === 'sts' ? sts(action, caller) : await iam(action, params, caller);
+      const context = { 'aws:SecureTransport': request.protocol === 'https' ? 'true' : 'false', 'aws:SourceIp': request.ip };
+      const result = verified.service === 'sts' ? sts(action, caller) : await iam(action, params, caller, context);
       return await reply
         .code(200)
         .send(`<${action}Response xmlns="${namespace}">${result === '' ? '' : `<${action}Result>${result}</${action}Result>`}<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`);
     } catch (err) {
-      const error = err instanceof AwsError ? err : new AwsError('ServiceFailure', 'internal error', 500);
-      if (!(err instanceof AwsError)) request.log.error({ err }, 'AWS Query API request failed');
+      const error =
+        err instanceof AwsError ? err : err instanceof NoSuchUserError ? new AwsError('NoSuchEntity', err.message, 404) : new AwsError('ServiceFailure', 'internal error', 500);
+      if (error.status >= 500) request.log.error({ err }, 'AWS Query API request failed');
       const type = error.status >= 500 ? 'Receiver' : 'Sender';
       return reply
         .code(error.status)
@@ -89,7 +96,7 @@ export function awsQueryHandler({ authorizer, identities, serverKey }: AwsApiOpt
     return `<Arn>${x(principal.arn)}</Arn><UserId>${x(principal.userId)}</UserId><Account>${x(principal.accountId)}</Account>`;
   }
 
-  async function iam(action: string, params: URLSearchParams, caller: Caller): Promise<string> {
+  async function iam(action: string, params: URLSearchParams, caller: Caller, context: Record<string, string>): Promise<string> {
     const accountId = caller.principal.accountId;
     const required = (name: string, pattern?: RegExp): string => {
       const value = params.get(name);
@@ -97,9 +104,14 @@ export function awsQueryHandler({ authorizer, identities, serverKey }: AwsApiOpt
       if (pattern && !pattern.test(value)) throw new AwsError('ValidationError', `1 validation error detected: Value '${value.slice(0, 200)}' at '${lowerFirst(name)}' failed to satisfy constraint: Member must satisfy regular expression pattern: ${pattern.source}`, 400);
       return value;
     };
-    const userArn = (name: string): string => `arn:aws:iam::${accountId}:user/${name}`;
+    const userArn = (name: string, path = '/'): string => `arn:aws:iam::${accountId}:user${path}${name}`;
+    /** Authorizes on the user's real ARN (with its path) when the user exists. */
+    const allowOnUser = async (name: string): Promise<void> => {
+      const user = await identities.getUser(accountId, name);
+      await allow(user ? user.arn : userArn(name));
+    };
     const allow = async (resource: string): Promise<void> => {
-      const decision = await authorizer.authorize(caller, `iam:${action}`, resource, accountId);
+      const decision = await authorizer.authorize(caller, `iam:${action}`, resource, accountId, context);
       if (decision.decision !== 'Allow') {
         throw new AwsError('AccessDenied', accessDeniedMessage({ principal: caller.principal, action: `iam:${action}`, resource }, decision), 403);
       }
@@ -116,8 +128,12 @@ export function awsQueryHandler({ authorizer, identities, serverKey }: AwsApiOpt
     switch (action) {
       case 'CreateUser': {
         const name = required('UserName', USER_NAME);
-        await allow(userArn(name));
         const path = params.get('Path') || '/';
+        if (!USER_PATH.test(path)) throw new AwsError('ValidationError', `1 validation error detected: Value '${path.slice(0, 100)}' at 'path' failed to satisfy constraint: Member must satisfy regular expression pattern: ${USER_PATH.source}`, 400);
+        if (params.has('PermissionsBoundary') || params.has('Tags.member.1.Key')) {
+          throw new AwsError('ValidationError', 'Permissions boundaries and tags on users are not supported by this server.', 400);
+        }
+        await allow(userArn(name, path));
         const user: IamUser = { accountId, name, userId: newUserId(), path, arn: `arn:aws:iam::${accountId}:user${path}${name}`, createdAt: Date.now() };
         try {
           await identities.createUser(user);
@@ -131,7 +147,7 @@ export function awsQueryHandler({ authorizer, identities, serverKey }: AwsApiOpt
       case 'GetUser': {
         const name = params.get('UserName') || caller.principal.username;
         if (!name) throw new AwsError('ValidationError', 'Must specify userName when calling with non-User credentials', 400);
-        await allow(userArn(name));
+        await allowOnUser(name);
         return `<User>${userXml(await existingUser(name))}</User>`;
       }
       case 'ListUsers': {
@@ -141,7 +157,7 @@ export function awsQueryHandler({ authorizer, identities, serverKey }: AwsApiOpt
       }
       case 'DeleteUser': {
         const name = required('UserName', USER_NAME);
-        await allow(userArn(name));
+        await allowOnUser(name);
         await existingUser(name);
         const [keys, inline, attached] = await Promise.all([identities.listAccessKeys(accountId, name), identities.listUserPolicies(accountId, name), identities.listAttachedUserPolicies(accountId, name)]);
         if (keys.length + inline.length + attached.length > 0) {
@@ -153,7 +169,7 @@ export function awsQueryHandler({ authorizer, identities, serverKey }: AwsApiOpt
       }
       case 'CreateAccessKey': {
         const owner = keyOwner();
-        await allow(owner ? userArn(owner) : `arn:aws:iam::${accountId}:root`);
+        await (owner ? allowOnUser(owner) : allow(`arn:aws:iam::${accountId}:root`));
         if (owner) await existingUser(owner);
         if ((await identities.listAccessKeys(accountId, owner)).length >= MAX_ACCESS_KEYS_PER_USER) {
           throw new AwsError('LimitExceeded', `Cannot exceed quota for AccessKeysPerUser: ${MAX_ACCESS_KEYS_PER_USER}`, 409);
@@ -166,7 +182,7 @@ export function awsQueryHandler({ authorizer, identities, serverKey }: AwsApiOpt
       }
       case 'ListAccessKeys': {
         const owner = keyOwner();
-        await allow(owner ? userArn(owner) : `arn:aws:iam::${accountId}:root`);
+        await (owner ? allowOnUser(owner) : allow(`arn:aws:iam::${accountId}:root`));
         if (owner) await existingUser(owner);
         const keys = await identities.listAccessKeys(accountId, owner);
         return `<AccessKeyMetadata>${members(keys.map(keyMetadataXml))}</AccessKeyMetadata><IsTruncated>false</IsTruncated>`;
@@ -175,7 +191,7 @@ export function awsQueryHandler({ authorizer, identities, serverKey }: AwsApiOpt
       case 'DeleteAccessKey': {
         const accessKeyId = required('AccessKeyId');
         const owner = keyOwner();
-        await allow(owner ? userArn(owner) : `arn:aws:iam::${accountId}:root`);
+        await (owner ? allowOnUser(owner) : allow(`arn:aws:iam::${accountId}:root`));
         const key = await identities.getAccessKey(accessKeyId);
         if (!key || key.accountId !== accountId || key.userName !== owner) {
           throw new AwsError('NoSuchEntity', `The Access Key with id ${accessKeyId} cannot be found.`, 404);
@@ -194,7 +210,7 @@ export function awsQueryHandler({ authorizer, identities, serverKey }: AwsApiOpt
         const name = required('UserName', USER_NAME);
         const policyName = required('PolicyName', POLICY_NAME);
         const document = required('PolicyDocument');
-        await allow(userArn(name));
+        await allowOnUser(name);
         await existingUser(name);
         const parsed = tryParsePolicy(document, { kind: 'identity', maxLength: MAX_INLINE_POLICY_LENGTH, lengthExcludesWhitespace: true });
         if (!parsed.ok) throw new AwsError('MalformedPolicyDocument', parsed.error.message, 400);
@@ -205,7 +221,7 @@ export function awsQueryHandler({ authorizer, identities, serverKey }: AwsApiOpt
       case 'GetUserPolicy': {
         const name = required('UserName', USER_NAME);
         const policyName = required('PolicyName', POLICY_NAME);
-        await allow(userArn(name));
+        await allowOnUser(name);
         const policy = await identities.getUserPolicy(accountId, name, policyName);
         if (!policy) throw new AwsError('NoSuchEntity', `The user policy with name ${policyName} cannot be found.`, 404);
         // IAM answers the document URL-encoded; the SDKs and the CLI decode it.
@@ -213,7 +229,7 @@ export function awsQueryHandler({ authorizer, identities, serverKey }: AwsApiOpt
       }
       case 'ListUserPolicies': {
         const name = required('UserName', USER_NAME);
-        await allow(userArn(name));
+        await allowOnUser(name);
         await existingUser(name);
         const policies = await identities.listUserPolicies(accountId, name);
         return `<PolicyNames>${members(policies.map((p) => x(p.name)))}</PolicyNames><IsTruncated>false</IsTruncated>`;
@@ -221,7 +237,7 @@ export function awsQueryHandler({ authorizer, identities, serverKey }: AwsApiOpt
       case 'DeleteUserPolicy': {
         const name = required('UserName', USER_NAME);
         const policyName = required('PolicyName', POLICY_NAME);
-        await allow(userArn(name));
+        await allowOnUser(name);
         if (!(await identities.deleteUserPolicy(accountId, name, policyName))) {
           throw new AwsError('NoSuchEntity', `The user policy with name ${policyName} cannot be found.`, 404);
         }
@@ -232,7 +248,7 @@ export function awsQueryHandler({ authorizer, identities, serverKey }: AwsApiOpt
       case 'DetachUserPolicy': {
         const name = required('UserName', USER_NAME);
         const policyArn = required('PolicyArn');
-        await allow(userArn(name));
+        await allowOnUser(name);
         await existingUser(name);
         if (!getManagedPolicy(policyArn)) throw new AwsError('NoSuchEntity', `Policy ${policyArn} does not exist or is not attachable.`, 404);
         if (action === 'AttachUserPolicy') await identities.attachUserPolicy(accountId, name, policyArn);
@@ -242,7 +258,7 @@ export function awsQueryHandler({ authorizer, identities, serverKey }: AwsApiOpt
       }
       case 'ListAttachedUserPolicies': {
         const name = required('UserName', USER_NAME);
-        await allow(userArn(name));
+        await allowOnUser(name);
         await existingUser(name);
         const attached = await identities.listAttachedUserPolicies(accountId, name);
         const items = attached.map((arn) => `<PolicyName>${x(getManagedPolicy(arn)?.name ?? arn.split('/').at(-1) ?? arn)}</PolicyName><PolicyArn>${x(arn)}</PolicyArn>`);

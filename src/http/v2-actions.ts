@@ -26,7 +26,8 @@ export function ecrActionFor(route: V2Route, method: string): string | undefined
     case 'upload':
       return method === 'PUT' ? 'ecr:CompleteLayerUpload' : 'ecr:UploadLayerPart';
     case 'referrers':
-      return 'ecr:ListImageReferrers';
+      // As ECR authorizes the referrers API: reading manifests.
+      return 'ecr:BatchGetImage';
   }
 }
 

@@ -54,7 +54,7 @@ export function registerV2(app: FastifyInstance, { registry, authenticator, auth
       { unrestricted: authorizer.isAccountRoot(caller, accountId) },
     );
     const action = ecrActionFor(route, request.method);
-    if (action && 'name' in route) await permit(route.name, action);
+    if (action && 'name' in route && !permit.unrestricted) await permit(route.name, action);
     await dispatch(registry, route, permit, request, reply, query);
     return reply;
   };
@@ -83,11 +83,22 @@ async function dispatch(
       if (method !== 'GET') break;
       const n = pageSize(query);
       const last = query.get('last') ?? undefined;
-      const page = n === 0 ? { items: [], more: false } : await registry.listRepositories(n, last);
-      if (page.more) reply.header('Link', nextLink('/v2/_catalog', n, page.items.at(-1) as string));
-      // Only what the caller may describe; a page may so hold fewer than n.
-      const visible: string[] = permit.unrestricted ? page.items : [];
-      if (!permit.unrestricted) for (const name of page.items) if (await permitted(permit, name, CATALOG_ACTION)) visible.push(name);
+      // Only what the caller may describe: read on until n are visible, and page from the last visible
+      // one, so neither the body nor the Link header names a repository the caller may not see.
+      const visible: string[] = [];
+      let cursor = last;
+      let more = n > 0;
+      while (more && visible.length < n) {
+        const page = await registry.listRepositories(n, cursor);
+        for (const name of page.items) {
+          cursor = name;
+          if (visible.length < n && (permit.unrestricted || (await permitted(permit, name, CATALOG_ACTION)))) visible.push(name);
+          if (visible.length === n) break;
+        }
+        const stoppedInside = cursor !== page.items.at(-1);
+        more = page.items.length > 0 && (page.more || stoppedInside);
+      }
+      if (more && visible.length > 0) reply.header('Link', nextLink('/v2/_catalog', n, visible.at(-1) as string));
       reply.type('application/json').send({ repositories: visible });
       return;
     }
@@ -151,7 +162,7 @@ async function dispatch(
       const mount = query.get('mount');
       const from = query.get('from');
       // A source the caller may not read is treated as one without the blob: a plain upload starts.
-      if (mount && from && (await permitted(permit, from, MOUNT_SOURCE_ACTION))) {
+      if (mount && from && (await permitted(permit, from, MOUNT_SOURCE_ACTION)) && (await permitted(permit, route.name, 'ecr:CompleteLayerUpload'))) {
         const mounted = await registry.mountBlob(route.name, mount, from);
         if (mounted) {
           sendCreatedBlob(reply, route.name, mounted.digest);
@@ -160,6 +171,9 @@ async function dispatch(
       }
       const digest = query.get('digest');
       if (digest) {
+        // A whole blob in one request is also its upload part and its completion.
+        await permit(route.name, 'ecr:UploadLayerPart');
+        await permit(route.name, 'ecr:CompleteLayerUpload');
         const blob = await registry.pushBlob(route.name, digest, request.raw, contentLength(request));
         sendCreatedBlob(reply, route.name, blob.digest);
         return;

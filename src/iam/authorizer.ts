@@ -1,7 +1,7 @@
 import type { RootAccount } from '../accounts/root-account.js';
 import type { ServerKey } from '../accounts/server-key.js';
 import type { IdentityStore } from './identity-store.js';
-import { evaluate, getManagedPolicy, parsePolicy, type EvaluationResult, type Policy, type RequestContext, type RequestPrincipal } from './policy/index.js';
+import { evaluate, getManagedPolicy, tryParsePolicy, type EvaluationResult, type Policy, type RequestContext, type RequestPrincipal } from './policy/index.js';
 
 /** An authenticated caller: who it is, and the key it used (none for the administrator login). */
 export interface Caller {
@@ -16,6 +16,8 @@ export interface KeyCredentials {
 
 /** How long a process trusts its caches before asking whether any key or policy changed. */
 const GENERATION_CHECK_MS = 1000;
+const MAX_CACHED_KEYS = 10_000;
+const ACCESS_KEY_ID = /^[A-Z0-9]{16,128}$/;
 
 export function rootPrincipal(accountId: string): RequestPrincipal {
   return { arn: `arn:aws:iam::${accountId}:root`, accountId, type: 'Account', userId: accountId };
@@ -68,21 +70,36 @@ export class Authorizer {
     if (accessKeyId === this.root.accessKeyId) {
       return { secretAccessKey: this.root.secretAccessKey, caller: { principal: rootPrincipal(this.root.accountId), accessKeyId } };
     }
+    // Anything else a caller sends is looked up only if it can be a key id, so junk cannot fill the cache.
+    if (!ACCESS_KEY_ID.test(accessKeyId)) return undefined;
     await this.fresh();
-    const cached = this.keys.get(accessKeyId);
+    // The map as of now: if an invalidation replaces it while we read, what we read is not cached.
+    const keys = this.keys;
+    const cached = keys.get(accessKeyId);
     if (cached !== undefined) return cached ?? undefined;
-    const key = await this.identities.getAccessKey(accessKeyId);
-    let credentials: KeyCredentials | null = null;
-    if (key && key.status === 'Active') {
-      if (key.userName === undefined) {
-        credentials = { secretAccessKey: this.serverKey.decrypt(key.sealedSecret), caller: { principal: rootPrincipal(key.accountId), accessKeyId } };
-      } else {
-        const user = await this.identities.getUser(key.accountId, key.userName);
-        if (user) credentials = { secretAccessKey: this.serverKey.decrypt(key.sealedSecret), caller: { principal: userPrincipal(user), accessKeyId } };
-      }
-    }
-    this.keys.set(accessKeyId, credentials);
+    const credentials = await this.loadKey(accessKeyId);
+    if (keys.size >= MAX_CACHED_KEYS) keys.clear();
+    keys.set(accessKeyId, credentials);
     return credentials ?? undefined;
+  }
+
+  private async loadKey(accessKeyId: string): Promise<KeyCredentials | null> {
+    const key = await this.identities.getAccessKey(accessKeyId);
+    if (!key || key.status !== 'Active') return null;
+    let principal: RequestPrincipal;
+    if (key.userName === undefined) {
+      principal = rootPrincipal(key.accountId);
+    } else {
+      const user = await this.identities.getUser(key.accountId, key.userName);
+      if (!user) return null;
+      principal = userPrincipal(user);
+    }
+    try {
+      return { secretAccessKey: this.serverKey.decrypt(key.sealedSecret), caller: { principal, accessKeyId } };
+    } catch {
+      // Sealed with another server key, or damaged: the key cannot be used.
+      return null;
+    }
   }
 
   /** Whether a key (e.g. the one that minted a registry token) still exists and is active. */
@@ -112,18 +129,24 @@ export class Authorizer {
   private async userPolicies(accountId: string, userName: string): Promise<Policy[]> {
     await this.fresh();
     const key = `${accountId}/${userName}`;
-    let policies = this.policies.get(key);
+    const cache = this.policies;
+    let policies = cache.get(key);
     if (!policies) {
       policies = this.loadUserPolicies(accountId, userName);
-      this.policies.set(key, policies);
-      policies.catch(() => this.policies.delete(key));
+      cache.set(key, policies);
+      policies.catch(() => cache.delete(key));
     }
     return policies;
   }
 
   private async loadUserPolicies(accountId: string, userName: string): Promise<Policy[]> {
     const [inline, attached] = await Promise.all([this.identities.listUserPolicies(accountId, userName), this.identities.listAttachedUserPolicies(accountId, userName)]);
-    const policies = inline.map((p) => parsePolicy(p.document, { kind: 'identity', name: `${userName}/${p.name}` }));
+    const policies: Policy[] = [];
+    for (const p of inline) {
+      // Stored documents were validated when put; one that no longer parses grants nothing (fails closed).
+      const parsed = tryParsePolicy(p.document, { kind: 'identity', name: `${userName}/${p.name}` });
+      if (parsed.ok) policies.push(parsed.policy);
+    }
     for (const arn of attached) {
       const managed = getManagedPolicy(arn);
       if (managed) policies.push(managed.policy);

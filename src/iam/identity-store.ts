@@ -45,6 +45,14 @@ export class IdentityConflictError extends Error {
   }
 }
 
+/** Thrown when a key or policy names a user that does not exist. */
+export class NoSuchUserError extends Error {
+  constructor(accountId: string, userName: string) {
+    super(`no IAM user ${userName} in account ${accountId}`);
+    this.name = 'NoSuchUserError';
+  }
+}
+
 export interface IdentityStore {
   /** Throws IdentityConflictError when the user exists. */
   createUser(user: IamUser): Promise<void>;

@@ -3,6 +3,7 @@ import type { AccessKeysTable, Database, IamUsersTable, SqlDialectName } from '.
 import { PreparedQuery } from '../storage/sql/prepared.js';
 import {
   IdentityConflictError,
+  NoSuchUserError,
   type AccessKey,
   type AccessKeyStatus,
   type IamUser,
@@ -50,13 +51,6 @@ function isForeignKeyViolation(error: unknown): boolean {
   return code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || code === '23503';
 }
 
-/** Thrown when a key or policy names a user that does not exist. */
-export class NoSuchUserError extends Error {
-  constructor(accountId: string, userName: string) {
-    super(`no IAM user ${userName} in account ${accountId}`);
-    this.name = 'NoSuchUserError';
-  }
-}
 
 const USER_COLUMNS = ['account_id', 'name', 'user_id', 'path', 'arn', 'created_at'] as const;
 const KEY_COLUMNS = [

@@ -76,12 +76,13 @@ describe('AWS CLI: GetAuthorizationToken and registry login', () => {
     assert.equal(data.proxyEndpoint, server.url);
   });
 
-  test('ecr-public get-login-password works the same way', async (t) => {
+  test('ecr-public get-login-password yields a token of the public registry, which does not open the private one', async (t) => {
     if (!requireClient(t, 'aws')) return;
     const result = await aws(['ecr-public', 'get-login-password', '--region', 'us-east-1']);
     assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout.trim(), /^[A-Za-z0-9_.-]+$/);
     const headers = { authorization: `Basic ${Buffer.from(`AWS:${result.stdout.trim()}`).toString('base64')}` };
-    assert.equal((await new TestClient(server.url).request('/v2/', { headers })).status, 200);
+    assert.equal((await new TestClient(server.url).request('/v2/', { headers })).status, 401);
   });
 
   test('a wrong secret, an unknown key and an unknown operation get AWS\'s errors', async (t) => {
