@@ -6,6 +6,7 @@ import { verifySigV4 } from '../iam/sigv4/index.js';
 import type { Caller } from '../iam/authorizer.js';
 import { accessDeniedMessage } from '../iam/policy/index.js';
 import { AwsError, keyLookup, readBody, type AwsApiOptions } from './aws-common.js';
+import { requestContext } from './request-context.js';
 
 const TARGETS = {
   AmazonEC2ContainerRegistry_V20150921: 'ecr',
@@ -48,7 +49,7 @@ export function awsJsonHandler({ tokens, authorizer }: AwsApiOptions): (request:
     if (operation !== 'GetAuthorizationToken') {
       throw AwsError.of('UNKNOWN_OPERATION', `${operation} is not implemented yet`);
     }
-    const context = { 'aws:SecureTransport': request.protocol === 'https' ? 'true' : 'false', 'aws:SourceIp': request.ip };
+    const context = requestContext(request);
     // ECR Public also asks for sts:GetServiceBearerToken, as AWS does.
     const actions = service === 'ecr-public' ? ['ecr-public:GetAuthorizationToken', 'sts:GetServiceBearerToken'] : ['ecr:GetAuthorizationToken'];
     for (const action of actions) {

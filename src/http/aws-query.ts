@@ -7,6 +7,7 @@ import { IdentityConflictError, NoSuchUserError, type AccessKey, type IamUser } 
 import { accessDeniedMessage, getManagedPolicy, tryParsePolicy } from '../iam/policy/index.js';
 import { verifySigV4 } from '../iam/sigv4/index.js';
 import { AwsError, keyLookup, readBody, type AwsApiOptions } from './aws-common.js';
+import { requestContext } from './request-context.js';
 
 const STS_NAMESPACE = 'https://sts.amazonaws.com/doc/2011-06-15/';
 const IAM_NAMESPACE = 'https://iam.amazonaws.com/doc/2010-05-08/';
@@ -74,7 +75,7 @@ export function awsQueryHandler({ authorizer, identities, serverKey }: AwsApiOpt
       const action = params.get('Action') ?? '';
       const caller = verified.credentials.principal;
       if (verified.service === 'sts') namespace = STS_NAMESPACE;
-      const context = { 'aws:SecureTransport': request.protocol === 'https' ? 'true' : 'false', 'aws:SourceIp': request.ip };
+      const context = requestContext(request);
       const result = verified.service === 'sts' ? sts(action, caller) : await iam(action, params, caller, context);
       return await reply
         .code(200)

@@ -7,6 +7,7 @@ import { acceptsMediaType, MAX_MANIFEST_BYTES, MediaType } from '../registry/man
 import type { Registry } from '../registry/registry.js';
 import { matchV2Route, type V2Route } from './routes.js';
 import { CATALOG_ACTION, ecrActionFor, MOUNT_SOURCE_ACTION, repositoryArn } from './v2-actions.js';
+import { requestContext } from './request-context.js';
 
 const API_VERSION_HEADER = { 'Docker-Distribution-Api-Version': 'registry/2.0' };
 const DEFAULT_PAGE = 1000;
@@ -47,7 +48,7 @@ export function registerV2(app: FastifyInstance, { registry, authenticator, auth
     const permit: Permit = Object.assign(
       async (name: string, action: string) => {
         const resource = repositoryArn(region, accountId, name);
-        const context = { 'aws:SecureTransport': request.protocol === 'https' ? 'true' : 'false', 'aws:SourceIp': request.ip };
+        const context = requestContext(request);
         const decision = await authorizer.authorize(caller, action, resource, accountId, context);
         if (decision.decision !== 'Allow') throw new RegistryError('DENIED', accessDeniedMessage({ principal: caller.principal, action, resource }, decision));
       },

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { isolatedAwsEnv } from '../lib/aws-cli.js';
 import { ADMIN_PASSWORD } from '../lib/berth.js';
 import { TestClient } from '../lib/client.js';
 import { spawnBerth, type BerthProcess } from '../lib/process.js';
@@ -32,15 +33,7 @@ describe('IAM users, their keys and policies decide what they may do on /v2/', (
       BERTH_ROOT_ACCESS_KEY_ID: ROOT_KEY.AWS_ACCESS_KEY_ID,
       BERTH_ROOT_SECRET_ACCESS_KEY: ROOT_KEY.AWS_SECRET_ACCESS_KEY,
     });
-    const config = join(scratch, 'aws-config');
-    await writeFile(config, '[default]\nregion = us-east-1\n');
-    baseEnv = {
-      PATH: process.env.PATH,
-      HOME: scratch,
-      AWS_CONFIG_FILE: config,
-      AWS_SHARED_CREDENTIALS_FILE: join(scratch, 'no-credentials'),
-      AWS_EC2_METADATA_DISABLED: 'true',
-    };
+    baseEnv = await isolatedAwsEnv(scratch);
   });
   after(async () => {
     await server?.stop();
