@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SERVER_LABELS, type ServerName } from './config.js';
 import { basicAuth, HttpClient, type Target } from './http.js';
+import { BENCH_ROOT_KEY } from './iam.js';
 
 export const DISTRIBUTION_BINARY = process.env['BENCH_DISTRIBUTION_BIN'] ?? '/usr/bin/docker-registry';
 const READY_TIMEOUT_MS = 60_000;
@@ -76,6 +77,8 @@ function berthLaunch(repoRoot: string, port: number, dataDir: string): Launch {
     BERTH_ADMIN_USER: 'admin',
     BERTH_ADMIN_PASSWORD: password,
     BERTH_LOG_LEVEL: 'warn',
+    BERTH_ROOT_ACCESS_KEY_ID: BENCH_ROOT_KEY.accessKeyId,
+    BERTH_ROOT_SECRET_ACCESS_KEY: BENCH_ROOT_KEY.secretAccessKey,
     // One process per CPU, as Distribution uses every core; BENCH_BERTH_WORKERS=1 measures a single process.
     BERTH_WORKERS: process.env['BENCH_BERTH_WORKERS'] || 'auto',
     NODE_ENV: 'production',

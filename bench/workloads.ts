@@ -11,6 +11,7 @@ import { ensureBlob, fileBody, getManifest, listCatalog, listTags, pullBlob, pus
 import { readProcMemory, RssSampler, type RunningServer } from './servers.js';
 import { forEachConcurrent, MB, median, timed } from './stats.js';
 import { runWrk } from './wrk.js';
+import { pullOnlyUserAuthorization } from './iam.js';
 import { runClosedLoop, type LoadResult } from './loadgen.js';
 
 export type Better = 'higher' | 'lower';
@@ -172,10 +173,14 @@ async function pushImage(client: HttpClient, image: SmallImage, signal: AbortSig
 
 type LoadTool = 'wrk' | 'node';
 
-function manifestLoad(config: BenchConfig, method: 'GET' | 'HEAD', tool: LoadTool): Workload {
-  const name = `Manifest ${method} by tag (${tool === 'wrk' ? 'wrk' : 'node client'})`;
+/** Who sends the manifest requests: the server's own login, or (Berth only) an IAM user whose policies are evaluated. */
+type LoadIdentity = 'login' | 'iam-user';
+
+function manifestLoad(config: BenchConfig, method: 'GET' | 'HEAD', tool: LoadTool, identity: LoadIdentity = 'login'): Workload {
+  const who = identity === 'iam-user' ? ' as a PullOnly IAM user' : '';
+  const name = `Manifest ${method} by tag (${tool === 'wrk' ? 'wrk' : 'node client'})${who}`;
   return {
-    id: `manifest-${method.toLowerCase()}-${tool}`,
+    id: `manifest-${method.toLowerCase()}-${tool}${identity === 'iam-user' ? '-iam' : ''}`,
     title: name,
     metrics: [
       { key: 'rps', label: `${name}, ${config.wrkConnections} connections, ${config.wrkSeconds} s`, unit: 'req/s', better: 'higher' },
@@ -189,6 +194,11 @@ function manifestLoad(config: BenchConfig, method: 'GET' | 'HEAD', tool: LoadToo
         const body = await getManifest(client, image.repo, image.tag, ctx.signal);
         if (!body.equals(image.manifest.data)) throw new Error('GET manifest by tag answered different bytes than were pushed');
       });
+      let target = ctx.server.target;
+      if (identity === 'iam-user') {
+        if (target.name !== 'berth') throw new Error('not applicable: Distribution has no IAM users');
+        target = { ...target, authorization: await pullOnlyUserAuthorization(target.baseUrl) };
+      }
       const load = {
         method,
         path: `/v2/${REPO_WRK}/manifests/${WRK_TAG}`,
@@ -197,10 +207,10 @@ function manifestLoad(config: BenchConfig, method: 'GET' | 'HEAD', tool: LoadToo
       };
       let result: LoadResult;
       if (tool === 'node') {
-        result = await runClosedLoop(ctx.server.target, { ...load, headers: { accept: MANIFEST_ACCEPT } });
+        result = await runClosedLoop(target, { ...load, headers: { accept: MANIFEST_ACCEPT } });
       } else if (load.method === 'GET') {
         const wrkOptions = { ...load, method: load.method, headers: { Accept: MANIFEST_ACCEPT }, threads: config.wrkThreads, scriptDir: ctx.scratchDir };
-        result = await runWrk(ctx.server.target, wrkOptions);
+        result = await runWrk(target, wrkOptions);
       } else {
         throw new Error('wrk cannot measure HEAD (it waits for a body after each HEAD response)');
       }
@@ -314,6 +324,7 @@ export function allWorkloads(config: BenchConfig): Workload[] {
     chunkedPush(config),
     blobPull(config),
     manifestLoad(config, 'GET', 'wrk'),
+    manifestLoad(config, 'GET', 'wrk', 'iam-user'),
     manifestLoad(config, 'GET', 'node'),
     manifestLoad(config, 'HEAD', 'node'),
     smallImages(config),
