@@ -26,6 +26,8 @@ export interface BerthConfig {
   /** The default account's root access key; generated on first start (and printed once) when unset. */
   rootAccessKeyId: string | undefined;
   rootSecretAccessKey: string | undefined;
+  /** The challenge of an unauthenticated `/v2/` request: Basic (as ECR) or the Docker token flow. */
+  authChallenge: 'basic' | 'bearer';
 }
 
 /** Every setting: its config-file key, environment variable and CLI flag. `--help` is built from this. */
@@ -43,6 +45,7 @@ export const SETTINGS = [
   { key: 'region', env: 'BERTH_REGION', flag: '--region <name>', help: "the default account's region", default: 'us-east-1' },
   { key: 'rootAccessKeyId', env: 'BERTH_ROOT_ACCESS_KEY_ID', flag: '--root-access-key-id <id>', help: "the default account's root access key id (generated and printed once if unset)", default: undefined },
   { key: 'rootSecretAccessKey', env: 'BERTH_ROOT_SECRET_ACCESS_KEY', flag: '--root-secret-access-key <secret>', help: 'its secret access key', default: undefined },
+  { key: 'authChallenge', env: 'BERTH_AUTH_CHALLENGE', flag: '--auth-challenge <basic|bearer>', help: "401 challenge on /v2/: 'basic' (as ECR) or 'bearer' (Docker token flow via /auth/token)", default: 'basic' },
   { key: 'workers', env: 'BERTH_WORKERS', flag: '--workers <n|auto>', help: "server processes sharing the listener; 'auto' is one per CPU", default: '1' },
   { key: 'logLevel', env: 'BERTH_LOG_LEVEL', flag: '--log-level <level>', help: 'fatal, error, warn, info, debug, trace or silent', default: 'info' },
 ] as const;
@@ -98,6 +101,11 @@ function rootKey(id: string | undefined, secret: string | undefined): { rootAcce
   return { rootAccessKeyId: id, rootSecretAccessKey: secret };
 }
 
+function authChallenge(value: string): 'basic' | 'bearer' {
+  if (value !== 'basic' && value !== 'bearer') throw new ConfigError(`auth-challenge must be basic or bearer, got '${value}'`);
+  return value;
+}
+
 function workerCount(value: string): number {
   return value === 'auto' ? availableParallelism() : positiveInteger('workers', value);
 }
@@ -133,6 +141,7 @@ export function resolveConfig(...layers: RawSettings[]): BerthConfig {
     uploadCleanupIntervalSeconds: positiveInteger('upload-cleanup-interval', pick('uploadCleanupIntervalSeconds') as string),
     logLevel: logLevel(pick('logLevel') as string),
     workers: workerCount(pick('workers') as string),
+    authChallenge: authChallenge(pick('authChallenge') as string),
     accountId: accountId(pick('accountId') as string),
     region: region(pick('region') as string),
     ...rootKey(pick('rootAccessKeyId'), pick('rootSecretAccessKey')),

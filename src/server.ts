@@ -76,7 +76,7 @@ export async function startBerth(config: BerthConfig, options: StartOptions = {}
   const authorizer = new Authorizer(identities, serverKey, account);
   const authenticator = new Authenticator(credential, tokens, authorizer, account.accountId);
   const https = config.tlsCert && config.tlsKey ? { cert: await readFile(config.tlsCert), key: await readFile(config.tlsKey) } : undefined;
-  const app = buildApp({ registry, authenticator, authorizer, identities, serverKey, account, tokens, logger, ...(https ? { https } : {}) });
+  const app = buildApp({ registry, authenticator, authorizer, identities, serverKey, account, tokens, logger, authChallenge: config.authChallenge, ...(https ? { https } : {}) });
 
   const cleanupTimer =
     options.cleanUpUploads === false

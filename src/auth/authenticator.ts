@@ -22,13 +22,16 @@ export class Authenticator {
   ) {}
 
   async authenticate(authorization: string | undefined): Promise<Caller | undefined> {
-    if (!authorization || !/^basic /i.test(authorization)) return undefined;
+    if (!authorization) return undefined;
+    const bearer = /^bearer /i.test(authorization);
+    if (!bearer && !/^basic /i.test(authorization)) return undefined;
     const now = Date.now();
     const known = this.verifiedTokens.get(authorization);
     if (known && known.expiresAtMs > now) {
       return (await this.authorizer.keyIsActive(known.caller.accessKeyId as string)) ? known.caller : undefined;
     }
-    const decoded = Buffer.from(authorization.slice(6).trim(), 'base64').toString('utf8');
+    // `Bearer <token>` (Docker token flow) and `Basic base64(AWS:<token>)` (docker login) carry the same token.
+    const decoded = bearer ? `AWS:${authorization.slice(7).trim()}` : Buffer.from(authorization.slice(6).trim(), 'base64').toString('utf8');
     if (decoded.startsWith('AWS:')) {
       const claims = this.tokens.verify(decoded.slice(4), Math.floor(now / 1000));
       // `/v2/` here is the private registry: a token minted by ECR Public does not open it.
@@ -42,6 +45,7 @@ export class Authenticator {
       this.verifiedTokens.set(authorization, { caller, expiresAtMs: claims.exp * 1000 });
       return caller;
     }
+    if (bearer) return undefined;
     const admin = await this.admin.authenticate(authorization);
     return admin && { principal: rootPrincipal(this.defaultAccountId), accessKeyId: undefined };
   }

@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { Caller } from '../iam/authorizer.js';
 
 /** What a `docker login` password proves, read back without any database lookup. */
 export interface RegistryTokenClaims {
@@ -25,6 +26,23 @@ export const REGISTRY_TOKEN_TTL_SECONDS = 12 * 60 * 60;
  */
 export class RegistryTokens {
   constructor(private readonly key: Buffer) {}
+
+  /** A token for `caller`, opened by the key `accessKeyId`, for `svc`; and its expiry in epoch seconds. */
+  mintFor(caller: Caller, accessKeyId: string, svc: RegistryTokenClaims['svc']): { token: string; expiresAt: number } {
+    const { principal } = caller;
+    const expiresAt = Math.floor(Date.now() / 1000) + REGISTRY_TOKEN_TTL_SECONDS;
+    const token = this.mint({
+      sub: principal.arn,
+      akid: accessKeyId,
+      acct: principal.accountId,
+      typ: principal.type === 'User' ? 'User' : 'Account',
+      uid: principal.userId,
+      svc,
+      ...(principal.username ? { usr: principal.username } : {}),
+      exp: expiresAt,
+    });
+    return { token, expiresAt };
+  }
 
   mint(claims: RegistryTokenClaims): string {
     const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');

@@ -10,6 +10,7 @@ import { registerV2 } from './v2.js';
 
 export interface AppOptions extends AwsApiOptions {
   registry: Registry;
+  authChallenge: 'basic' | 'bearer';
   authenticator: Authenticator;
   logger: Logger;
   https?: { cert: Buffer; key: Buffer };
@@ -46,7 +47,17 @@ export function buildApp(options: AppOptions): FastifyInstance {
     void reply.code(404).type('application/json').send(JSON.stringify(ociErrorBody(new RegistryError('NAME_UNKNOWN', `no route for ${request.url.slice(0, 200)}`))));
   });
 
-  registerV2(app, { registry, authenticator, authorizer, accountId: account.accountId, region: account.region, realm: 'Berth' });
+  registerV2(app, {
+    registry,
+    authenticator,
+    authorizer,
+    accountId: account.accountId,
+    region: account.region,
+    realm: 'Berth',
+    challenge: options.authChallenge,
+    tokens: options.tokens,
+    rootAccessKeyId: account.accessKeyId,
+  });
   // The AWS control planes, all `POST /`: JSON 1.1 with X-Amz-Target (ECR, ECR Public), else the Query protocol (STS, IAM).
   const awsJson = awsJsonHandler(options);
   const awsQuery = awsQueryHandler(options);

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { REGISTRY_TOKEN_TTL_SECONDS } from '../auth/registry-token.js';
 import { awsErrorBody } from '../errors.js';
 import { verifySigV4 } from '../iam/sigv4/index.js';
 import type { Caller } from '../iam/authorizer.js';
@@ -58,18 +57,7 @@ export function awsJsonHandler({ tokens, authorizer }: AwsApiOptions): (request:
         throw new AwsError('AccessDeniedException', accessDeniedMessage({ principal: caller.principal, action, resource: '*' }, decision), 400);
       }
     }
-    const { principal } = caller;
-    const expiresAt = Math.floor(Date.now() / 1000) + REGISTRY_TOKEN_TTL_SECONDS;
-    const password = tokens.mint({
-      sub: principal.arn,
-      akid: caller.accessKeyId ?? '',
-      acct: principal.accountId,
-      typ: principal.type === 'User' ? 'User' : 'Account',
-      uid: principal.userId,
-      svc: service,
-      ...(principal.username ? { usr: principal.username } : {}),
-      exp: expiresAt,
-    });
+    const { token: password, expiresAt } = tokens.mintFor(caller, caller.accessKeyId ?? '', service);
     const authorizationToken = Buffer.from(`AWS:${password}`).toString('base64');
     if (service === 'ecr-public') return { authorizationData: { authorizationToken, expiresAt } };
     const proxyEndpoint = `${request.protocol}://${request.headers.host ?? request.hostname}`;

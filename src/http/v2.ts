@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Authenticator } from '../auth/authenticator.js';
+import type { RegistryTokens } from '../auth/registry-token.js';
 import type { Authorizer } from '../iam/authorizer.js';
 import { accessDeniedMessage } from '../iam/policy/index.js';
 import { RegistryError } from '../errors.js';
@@ -21,7 +22,15 @@ export interface V2Options {
   accountId: string;
   region: string;
   realm: string;
+  /** What an unauthenticated request is told to do: log in with Basic, or fetch a token from TOKEN_PATH. */
+  challenge: 'basic' | 'bearer';
+  tokens: RegistryTokens;
+  /** The key the administrator login's tokens are tied to (the default account's root key). */
+  rootAccessKeyId: string;
 }
+
+/** The Docker token flow's endpoint (the `realm` of a Bearer challenge). */
+export const TOKEN_PATH = '/auth/token';
 
 /**
  * Throws DENIED unless the caller may perform `action` on repository `name`.
@@ -30,7 +39,8 @@ export interface V2Options {
 type Permit = ((name: string, action: string) => Promise<void>) & { unrestricted: boolean };
 
 /** The OCI Distribution / Docker Registry v2 data plane, a thin adapter over the registry core. */
-export function registerV2(app: FastifyInstance, { registry, authenticator, authorizer, accountId, region, realm }: V2Options): void {
+export function registerV2(app: FastifyInstance, options: V2Options): void {
+  const { registry, authenticator, authorizer, accountId, region, realm, challenge, tokens, rootAccessKeyId } = options;
   // Async handlers must return the reply, or fastify ends a streamed response before it starts.
   const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     reply.headers(API_VERSION_HEADER);
@@ -40,7 +50,12 @@ export function registerV2(app: FastifyInstance, { registry, authenticator, auth
     const query = new URLSearchParams(queryStart < 0 ? '' : url.slice(queryStart + 1));
     const caller = await authenticator.authenticate(request.headers.authorization);
     if (!caller) {
-      reply.header('WWW-Authenticate', `Basic realm="${realm}"`);
+      const route = matchV2Route(path);
+      const scope = route && 'name' in route ? `,scope="repository:${route.name}:pull,push"` : '';
+      reply.header(
+        'WWW-Authenticate',
+        challenge === 'bearer' ? `Bearer realm="${request.protocol}://${request.headers.host ?? request.hostname}${TOKEN_PATH}",service="${realm}"${scope}` : `Basic realm="${realm}"`,
+      );
       throw new RegistryError('UNAUTHORIZED');
     }
     const route = matchV2Route(path);
@@ -60,6 +75,18 @@ export function registerV2(app: FastifyInstance, { registry, authenticator, auth
     return reply;
   };
   app.route({ method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'], url: '/v2/*', handler });
+  // The Docker token flow: the same login as /v2/ (Basic) buys a registry token to send as Bearer.
+  // What the token may do is decided per request by the caller's policies, so `scope` is not narrowed here.
+  app.get(TOKEN_PATH, async (request, reply) => {
+    const caller = await authenticator.authenticate(request.headers.authorization);
+    if (!caller) {
+      reply.header('WWW-Authenticate', `Basic realm="${realm}"`);
+      throw new RegistryError('UNAUTHORIZED');
+    }
+    const { token, expiresAt } = tokens.mintFor(caller, caller.accessKeyId ?? rootAccessKeyId, 'ecr');
+    const now = Math.floor(Date.now() / 1000);
+    return reply.type('application/json').send({ token, access_token: token, expires_in: expiresAt - now, issued_at: new Date(now * 1000).toISOString() });
+  });
   app.route({ method: ['GET', 'HEAD'], url: '/v2', handler: (request, reply) => reply.redirect('/v2/', 301) });
 }
 
