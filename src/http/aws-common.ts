@@ -5,7 +5,7 @@ import { ERRORS, type ErrorName } from '../errors.js';
 import type { ServerKey } from '../accounts/server-key.js';
 import type { Authorizer, Caller } from '../iam/authorizer.js';
 import type { IdentityStore } from '../iam/identity-store.js';
-import type { SigV4Credentials } from '../iam/sigv4/index.js';
+import { verifySigV4, type SigV4Credentials } from '../iam/sigv4/index.js';
 
 /** What the AWS API surfaces (JSON and Query protocols) share. */
 
@@ -39,15 +39,34 @@ export class AwsError extends Error {
   }
 }
 
+/**
+ * Reads the body of an AWS API call and verifies its SigV4 signature with
+ * the authorizer's keys; throws the protocol's error when it does not verify.
+ */
+export async function signedCall(
+  request: FastifyRequest,
+  authorizer: Authorizer,
+  options: { expectedService: string | string[]; errorStyle?: 'json' | 'query' },
+): Promise<{ body: Buffer; caller: Caller; service: string }> {
+  const body = await readBody(request);
+  const verified = await verifySigV4(
+    { method: request.method, path: request.url, headers: request.headers as Record<string, string | string[]>, body },
+    keyLookup(authorizer),
+    { now: new Date(), ...options },
+  );
+  if (!verified.ok) throw new AwsError(verified.error.code, verified.error.message, verified.error.status);
+  return { body, caller: verified.credentials.principal, service: verified.service };
+}
+
 /** Finds the secret and the caller of an active access key, for SigV4. */
-export function keyLookup(authorizer: Authorizer): (accessKeyId: string) => Promise<SignedCaller | undefined> {
+function keyLookup(authorizer: Authorizer): (accessKeyId: string) => Promise<SignedCaller | undefined> {
   return async (accessKeyId) => {
     const credentials = await authorizer.credentialsFor(accessKeyId);
     return credentials && { secretAccessKey: credentials.secretAccessKey, principal: credentials.caller };
   };
 }
 
-export async function readBody(request: FastifyRequest): Promise<Buffer> {
+async function readBody(request: FastifyRequest): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of request.raw) {

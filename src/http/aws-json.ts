@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { awsErrorBody } from '../errors.js';
-import { verifySigV4 } from '../iam/sigv4/index.js';
 import type { Caller } from '../iam/authorizer.js';
 import { accessDeniedMessage } from '../iam/policy/index.js';
-import { AwsError, keyLookup, readBody, type AwsApiOptions } from './aws-common.js';
+import { AwsError, signedCall, type AwsApiOptions } from './aws-common.js';
 import { requestContext } from './request-context.js';
 
 const TARGETS = {
@@ -18,21 +17,13 @@ type Service = (typeof TARGETS)[keyof typeof TARGETS];
  * This slice serves `GetAuthorizationToken`; the other operations follow.
  */
 export function awsJsonHandler({ tokens, authorizer }: AwsApiOptions): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply> {
-  const lookup = keyLookup(authorizer);
   return async (request, reply) => {
     const requestId = randomUUID();
     reply.header('x-amzn-RequestId', requestId);
     try {
       const [service, operation] = target(request.headers['x-amz-target']);
-      const body = await readBody(request);
-      const verified = await verifySigV4(
-        { method: request.method, path: request.url, headers: request.headers as Record<string, string | string[]>, body },
-        lookup,
-        { now: new Date(), expectedService: service },
-      );
-      if (!verified.ok) throw new AwsError(verified.error.code, verified.error.message, verified.error.status);
-      const input = parseInput(body);
-      const result = await dispatch(service, operation, input, verified.credentials.principal, request);
+      const { body, caller } = await signedCall(request, authorizer, { expectedService: service });
+      const result = await dispatch(service, operation, parseInput(body), caller, request);
       return await reply.code(200).header('Content-Type', 'application/x-amz-json-1.1').send(Buffer.from(JSON.stringify(result)));
     } catch (err) {
       const error = err instanceof AwsError ? err : AwsError.of('INTERNAL');

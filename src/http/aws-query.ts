@@ -5,8 +5,7 @@ import type { Caller } from '../iam/authorizer.js';
 import { IdentityConflictError, NoSuchUserError, type AccessKey, type IamUser } from '../iam/identity-store.js';
 
 import { accessDeniedMessage, getManagedPolicy, tryParsePolicy } from '../iam/policy/index.js';
-import { verifySigV4 } from '../iam/sigv4/index.js';
-import { AwsError, keyLookup, readBody, type AwsApiOptions } from './aws-common.js';
+import { AwsError, signedCall, type AwsApiOptions } from './aws-common.js';
 import { requestContext } from './request-context.js';
 
 const STS_NAMESPACE = 'https://sts.amazonaws.com/doc/2011-06-15/';
@@ -57,26 +56,17 @@ const noSuchUser = (name: string): AwsError => new AwsError('NoSuchEntity', `The
  * by the policy evaluator (`iam:<Action>` on the user's ARN).
  */
 export function awsQueryHandler({ authorizer, identities, serverKey }: AwsApiOptions): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply> {
-  const lookup = keyLookup(authorizer);
 
   return async (request, reply) => {
     const requestId = randomUUID();
     reply.header('x-amzn-RequestId', requestId).header('Content-Type', 'text/xml');
     let namespace = IAM_NAMESPACE;
     try {
-      const body = await readBody(request);
-      const verified = await verifySigV4(
-        { method: request.method, path: request.url, headers: request.headers as Record<string, string | string[]>, body },
-        lookup,
-        { now: new Date(), expectedService: ['sts', 'iam'], errorStyle: 'query' },
-      );
-      if (!verified.ok) throw new AwsError(verified.error.code, verified.error.message, verified.error.status);
+      const { body, caller, service } = await signedCall(request, authorizer, { expectedService: ['sts', 'iam'], errorStyle: 'query' });
       const params = new URLSearchParams(body.toString('utf8'));
       const action = params.get('Action') ?? '';
-      const caller = verified.credentials.principal;
-      if (verified.service === 'sts') namespace = STS_NAMESPACE;
-      const context = requestContext(request);
-      const result = verified.service === 'sts' ? sts(action, caller) : await iam(action, params, caller, context);
+      if (service === 'sts') namespace = STS_NAMESPACE;
+      const result = service === 'sts' ? sts(action, caller) : await iam(action, params, caller, requestContext(request));
       return await reply
         .code(200)
         .send(`<${action}Response xmlns="${namespace}">${result === '' ? '' : `<${action}Result>${result}</${action}Result>`}<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`);
