@@ -2,6 +2,8 @@
 import { Command, Option } from 'commander';
 import { ConfigError, readConfigFile, resolveConfig, SETTINGS, type BerthConfig, type RawSettings, type SettingKey } from './config.js';
 import cluster from 'node:cluster';
+import { AdminError } from './accounts/admin.js';
+import { addAdminCommands } from './accounts/admin-commands.js';
 import { prepareDataDir, startBerth, type GeneratedSecrets } from './server.js';
 
 const program = new Command('berth').description('Berth: a self-hosted container image registry (OCI Distribution; Amazon ECR compatibility under way)');
@@ -121,10 +123,16 @@ async function serveWithWorkers(config: BerthConfig): Promise<void> {
   });
 }
 
+addAdminCommands(program);
+
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError) {
     process.stderr.write(`berth: ${err.message}\n`);
     process.exit(2);
+  }
+  if (err instanceof AdminError) {
+    process.stderr.write(`berth: ${err.message}\n`);
+    process.exit(1);
   }
   process.stderr.write(`berth: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
