@@ -28,6 +28,10 @@ export interface BerthConfig {
   rootSecretAccessKey: string | undefined;
   /** The challenge of an unauthenticated `/v2/` request: Basic (as ECR) or the Docker token flow. */
   authChallenge: 'basic' | 'bearer';
+  /** The alias of the default account's public registry (`<host>/public/<alias>/<repository>`). */
+  publicAlias: string;
+  /** With a wildcard DNS name `*.<domain>` pointing here, `<account>.<domain>` addresses that account's private registry. */
+  registryDomain: string | undefined;
 }
 
 /** Every setting: its config-file key, environment variable and CLI flag. `--help` is built from this. */
@@ -45,6 +49,8 @@ export const SETTINGS = [
   { key: 'region', env: 'BERTH_REGION', flag: '--region <name>', help: "the default account's region", default: 'us-east-1' },
   { key: 'rootAccessKeyId', env: 'BERTH_ROOT_ACCESS_KEY_ID', flag: '--root-access-key-id <id>', help: "the default account's root access key id (generated and printed once if unset)", default: undefined },
   { key: 'rootSecretAccessKey', env: 'BERTH_ROOT_SECRET_ACCESS_KEY', flag: '--root-secret-access-key <secret>', help: 'its secret access key', default: undefined },
+  { key: 'publicAlias', env: 'BERTH_PUBLIC_ALIAS', flag: '--public-alias <alias>', help: "alias of the default account's public registry (<host>/public/<alias>/<repo>)", default: '<account-id>' },
+  { key: 'registryDomain', env: 'BERTH_REGISTRY_DOMAIN', flag: '--registry-domain <domain>', help: 'wildcard domain: <account>.<domain> addresses that account (needs DNS *.<domain>)', default: undefined },
   { key: 'authChallenge', env: 'BERTH_AUTH_CHALLENGE', flag: '--auth-challenge <basic|bearer>', help: "401 challenge on /v2/: 'basic' (as ECR) or 'bearer' (Docker token flow via /auth/token)", default: 'basic' },
   { key: 'workers', env: 'BERTH_WORKERS', flag: '--workers <n|auto>', help: "server processes sharing the listener; 'auto' is one per CPU", default: '1' },
   { key: 'logLevel', env: 'BERTH_LOG_LEVEL', flag: '--log-level <level>', help: 'fatal, error, warn, info, debug, trace or silent', default: 'info' },
@@ -101,6 +107,21 @@ function rootKey(id: string | undefined, secret: string | undefined): { rootAcce
   return { rootAccessKeyId: id, rootSecretAccessKey: secret };
 }
 
+/** ECR Public's alias rule: 2–50 lower-case letters, digits and single hyphens, starting with a letter or digit. */
+export const PUBLIC_ALIAS = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+
+function publicAlias(value: string): string {
+  if (value.length < 2 || value.length > 50 || !PUBLIC_ALIAS.test(value)) throw new ConfigError(`public-alias must be 2–50 lower-case letters, digits and hyphens, got '${value}'`);
+  return value;
+}
+
+function registryDomain(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const domain = value.toLowerCase().replace(/\.$/, '');
+  if (!/^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/.test(domain)) throw new ConfigError(`registry-domain must be a DNS name, got '${value}'`);
+  return domain;
+}
+
 function authChallenge(value: string): 'basic' | 'bearer' {
   if (value !== 'basic' && value !== 'bearer') throw new ConfigError(`auth-challenge must be basic or bearer, got '${value}'`);
   return value;
@@ -143,6 +164,8 @@ export function resolveConfig(...layers: RawSettings[]): BerthConfig {
     workers: workerCount(pick('workers') as string),
     authChallenge: authChallenge(pick('authChallenge') as string),
     accountId: accountId(pick('accountId') as string),
+    publicAlias: publicAlias(merged.publicAlias ?? accountId(pick('accountId') as string)),
+    registryDomain: registryDomain(pick('registryDomain')),
     region: region(pick('region') as string),
     ...rootKey(pick('rootAccessKeyId'), pick('rootSecretAccessKey')),
   };

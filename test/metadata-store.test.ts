@@ -8,10 +8,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { sql } from 'kysely';
+import { Migrator, sql } from 'kysely';
 import pg from 'pg';
-import type { ManifestRecord, ManifestReference, MetadataStore, NewManifest } from '../src/storage/metadata-store.js';
+import { AccountConflictError, type ManifestRecord, type ManifestReference, type MetadataStore, type NewManifest } from '../src/storage/metadata-store.js';
 import { openMetadataStore, openSqlMetadataStore, parseDatabaseUrl } from '../src/storage/sql/open.js';
+import { InCodeMigrationProvider, MIGRATION_LOCK_TABLE, MIGRATION_TABLE } from '../src/storage/sql/migrations.js';
 import { SqlMetadataStore } from '../src/storage/sql/sql-metadata-store.js';
 import { dropSchema, freshSchemaUrl, pgBaseUrl, pgUnreachable, reportPostgresUnavailable } from './lib/postgres.js';
 
@@ -143,6 +144,39 @@ function runMetadataStoreSuite(name: string, open: () => Promise<MetadataStore>,
       });
     });
 
+    describe('accounts', () => {
+      test('create, get by id and by alias, list; ids and aliases are unique', async () => {
+        const account = { accountId: '210987654321', publicAlias: 'suite-alias', registryPolicy: null, createdAt: Date.now() };
+        await store.createAccount(account);
+        assert.deepEqual(await other.getAccount('210987654321'), account);
+        assert.deepEqual(await other.getAccountByAlias('suite-alias'), account);
+        assert.equal(await store.getAccount('210987654322'), undefined);
+        assert.equal(await store.getAccountByAlias('nobody'), undefined);
+        await assert.rejects(store.createAccount({ ...account, publicAlias: 'other-alias' }), AccountConflictError);
+        await assert.rejects(store.createAccount({ ...account, accountId: '210987654322' }), AccountConflictError);
+        assert.equal(await store.getAccount('210987654322'), undefined, 'a refused account is not half created');
+        assert.ok((await store.listAccounts()).some((a) => a.accountId === '210987654321'));
+      });
+
+      test('ensureAccount creates once and keeps what exists', async () => {
+        const first = await store.ensureAccount({ accountId: '310987654321', publicAlias: 'ensure-a', registryPolicy: null, createdAt: 1_700_000_000_000 });
+        const again = await other.ensureAccount({ accountId: '310987654321', publicAlias: 'ensure-b', registryPolicy: null, createdAt: Date.now() });
+        assert.deepEqual(again, first);
+        assert.equal(first.publicAlias, 'ensure-a');
+      });
+
+      test('a registry policy is set and removed, and moves the authorization generation', async () => {
+        await store.ensureAccount({ accountId: '410987654321', publicAlias: 'registry-policy', registryPolicy: null, createdAt: Date.now() });
+        const before = await store.authorizationGeneration();
+        assert.equal(await store.setRegistryPolicy('410987654321', '{"Statement":[]}'), true);
+        assert.equal((await other.getAccount('410987654321'))?.registryPolicy, '{"Statement":[]}');
+        assert.notEqual(await store.authorizationGeneration(), before);
+        assert.equal(await store.setRegistryPolicy('410987654321', null), true);
+        assert.equal((await store.getAccount('410987654321'))?.registryPolicy, null);
+        assert.equal(await store.setRegistryPolicy('999999999990', '{}'), false);
+      });
+    });
+
     describe('repositories', () => {
       test('ensureRepository creates once and getRepository finds it', async () => {
         assert.equal(await store.getRepository('repo/create'), undefined);
@@ -188,6 +222,28 @@ function runMetadataStoreSuite(name: string, open: () => Promise<MetadataStore>,
         assert.deepEqual((await store.listRepositories(2, 'order/a')).items, ['order/a-b', 'order/a.b']);
         // `last` need not exist.
         assert.deepEqual((await store.listRepositories(2, 'order/a/')).items, ['order/a_b', 'order/ab']);
+      });
+
+      test('listRepositories keeps to a prefix when given one', async () => {
+        for (const n of ['111111111111/b', '111111111111/a/x', '111111111111-public/a', '1111111111110/z', '111111111112/a']) await store.ensureRepository(n);
+        assert.deepEqual(await store.listRepositories(10, undefined, '111111111111/'), { items: ['111111111111/a/x', '111111111111/b'], more: false });
+        assert.deepEqual(await store.listRepositories(1, undefined, '111111111111/'), { items: ['111111111111/a/x'], more: true });
+        assert.deepEqual(await store.listRepositories(5, '111111111111/a/x', '111111111111/'), { items: ['111111111111/b'], more: false });
+        assert.deepEqual(await store.listRepositories(5, undefined, '111111111111-public/'), { items: ['111111111111-public/a'], more: false });
+      });
+
+      test('a repository policy is stored, replaced, removed, and moves the authorization generation', async () => {
+        const repo = await store.ensureRepository('policy/repo');
+        assert.equal(repo.policy, null);
+        const before = await store.authorizationGeneration();
+        assert.equal(await store.setRepositoryPolicy(repo.id, '{"Version":"2012-10-17","Statement":[]}'), true);
+        assert.equal((await other.getRepository('policy/repo'))?.policy, '{"Version":"2012-10-17","Statement":[]}');
+        const after = await other.authorizationGeneration();
+        assert.notEqual(after, before);
+        assert.equal(await store.setRepositoryPolicy(repo.id, null), true);
+        assert.equal((await store.getRepository('policy/repo'))?.policy, null);
+        assert.notEqual(await store.authorizationGeneration(), after);
+        assert.equal(await store.setRepositoryPolicy(2_000_000_000, 'x'), false);
       });
 
       test('listRepositories reports `more` exactly at the end', async () => {
@@ -670,6 +726,28 @@ describe('SQLite specifics', () => {
     }
   });
 
+  test('repositories from before accounts are adopted by the default account', async () => {
+    const store = await openSqlMetadataStore(`sqlite:${join(dir, 'legacy.db')}`);
+    try {
+      const migrator = new Migrator({
+        db: store.db,
+        provider: new InCodeMigrationProvider('sqlite'),
+        migrationTableName: MIGRATION_TABLE,
+        migrationLockTableName: MIGRATION_LOCK_TABLE,
+      });
+      const { error } = await migrator.migrateTo('0003_iam_identities');
+      assert.equal(error, undefined);
+      await store.db.insertInto('repositories').values({ name: 'team/app', created_at: 1 }).execute();
+      await store.migrate();
+      assert.equal(await store.getRepository('team/app'), undefined, 'marked until the default account is known');
+      assert.equal(await store.adoptLegacyRepositories('123456789012/'), 1);
+      assert.equal((await store.getRepository('123456789012/team/app'))?.createdAt, 1);
+      assert.equal(await store.adoptLegacyRepositories('123456789012/'), 0, 'adoption happens once');
+    } finally {
+      await store.close();
+    }
+  });
+
   test('a plain path and sqlite::memory: both work', async () => {
     const plain = await openMetadataStore(join(dir, 'plain.db'), { migrate: true });
     try {
@@ -808,6 +886,7 @@ if (pgUnreachable === undefined) {
           tables.rows.map((r) => r.table_name),
           [
             'access_keys',
+            'accounts',
             'berth_migration',
             'berth_migration_lock',
             'blobs',

@@ -3,12 +3,11 @@ import type { Logger } from 'pino';
 import type { Authenticator } from '../auth/authenticator.js';
 import { isRegistryError, ociErrorBody, RegistryError } from '../errors.js';
 import type { Registry } from '../registry/registry.js';
-import type { AwsApiOptions } from './aws-common.js';
-import { awsJsonHandler } from './aws-json.js';
+import { awsJsonHandler, type AwsJsonOptions } from './aws-json.js';
 import { awsQueryHandler } from './aws-query.js';
 import { registerV2 } from './v2.js';
 
-export interface AppOptions extends AwsApiOptions {
+export interface AppOptions extends AwsJsonOptions {
   registry: Registry;
   authChallenge: 'basic' | 'bearer';
   authenticator: Authenticator;
@@ -51,7 +50,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
     registry,
     authenticator,
     authorizer,
-    accountId: account.accountId,
+    addressing: options.addressing,
+    policies: options.policies,
     region: account.region,
     realm: 'Berth',
     challenge: options.authChallenge,

@@ -6,6 +6,10 @@ import { accessDeniedMessage } from '../iam/policy/index.js';
 import { RegistryError } from '../errors.js';
 import { acceptsMediaType, MAX_MANIFEST_BYTES, MediaType } from '../registry/manifest.js';
 import type { Registry } from '../registry/registry.js';
+import type { Caller } from '../iam/authorizer.js';
+import { registryPrefix, type RegistryRef } from '../names.js';
+import type { RepositoryPolicies } from '../registry/repository-policies.js';
+import type { Addressing, RepositoryAddress } from './addressing.js';
 import { matchV2Route, type V2Route } from './routes.js';
 import { CATALOG_ACTION, ecrActionFor, MOUNT_SOURCE_ACTION, repositoryArn } from './v2-actions.js';
 import { requestContext } from './request-context.js';
@@ -18,8 +22,10 @@ export interface V2Options {
   registry: Registry;
   authenticator: Authenticator;
   authorizer: Authorizer;
-  /** Every repository belongs to this account's private registry (for now). */
-  accountId: string;
+  /** Which account's registry a repository path names. */
+  addressing: Addressing;
+  /** Repository and registry policies, evaluated as resource policies. */
+  policies: RepositoryPolicies;
   region: string;
   realm: string;
   /** What an unauthenticated request is told to do: log in with Basic, or fetch a token from TOKEN_PATH. */
@@ -31,16 +37,37 @@ export interface V2Options {
 
 /** The Docker token flow's endpoint (the `realm` of a Bearer challenge). */
 export const TOKEN_PATH = '/auth/token';
+/** What the token endpoint gives a client without credentials: pulls from public registries need no more. */
+const ANONYMOUS_TOKEN = 'anonymous';
 
 /**
- * Throws DENIED unless the caller may perform `action` on repository `name`.
- * `unrestricted` is true for the registry account's root, who may do anything.
+ * No credentials: no header, the token endpoint's anonymous token, or Basic
+ * with an empty user and password (what containers/image sends when a
+ * registry challenges with Basic and it has no login for it).
  */
-type Permit = ((name: string, action: string) => Promise<void>) & { unrestricted: boolean };
+function isAnonymous(authorization: string | undefined): boolean {
+  return authorization === undefined || authorization === `Bearer ${ANONYMOUS_TOKEN}` || /^basic\s+Og==\s*$/i.test(authorization);
+}
+
+/** Throws DENIED (or UNAUTHORIZED for an anonymous caller) unless `action` is allowed on the repository. */
+type Permit = (address: RepositoryAddress, action: string) => Promise<void>;
+
+/** The ECR actions that read a repository: in a public registry anyone may perform them, anonymous callers included. */
+const PUBLIC_READS = new Set(['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability', 'ecr:ListImages']);
 
 /** The OCI Distribution / Docker Registry v2 data plane, a thin adapter over the registry core. */
 export function registerV2(app: FastifyInstance, options: V2Options): void {
-  const { registry, authenticator, authorizer, accountId, region, realm, challenge, tokens, rootAccessKeyId } = options;
+  const { registry, authenticator, authorizer, addressing, policies, region, realm, challenge, tokens, rootAccessKeyId } = options;
+
+  const unauthorized = (request: FastifyRequest, reply: FastifyReply, name?: string): RegistryError => {
+    const scope = name === undefined ? '' : `,scope="repository:${name}:pull,push"`;
+    reply.header(
+      'WWW-Authenticate',
+      challenge === 'bearer' ? `Bearer realm="${request.protocol}://${request.headers.host ?? request.hostname}${TOKEN_PATH}",service="${realm}"${scope}` : `Basic realm="${realm}"`,
+    );
+    return new RegistryError('UNAUTHORIZED');
+  };
+
   // Async handlers must return the reply, or fastify ends a streamed response before it starts.
   const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     reply.headers(API_VERSION_HEADER);
@@ -48,59 +75,84 @@ export function registerV2(app: FastifyInstance, options: V2Options): void {
     const queryStart = url.indexOf('?');
     const path = url.slice('/v2/'.length, queryStart < 0 ? undefined : queryStart);
     const query = new URLSearchParams(queryStart < 0 ? '' : url.slice(queryStart + 1));
-    const caller = await authenticator.authenticate(request.headers.authorization);
-    if (!caller) {
-      const route = matchV2Route(path);
-      const scope = route && 'name' in route ? `,scope="repository:${route.name}:pull,push"` : '';
-      reply.header(
-        'WWW-Authenticate',
-        challenge === 'bearer' ? `Bearer realm="${request.protocol}://${request.headers.host ?? request.hostname}${TOKEN_PATH}",service="${realm}"${scope}` : `Basic realm="${realm}"`,
-      );
-      throw new RegistryError('UNAUTHORIZED');
-    }
+    const authorization = request.headers.authorization;
+    const anonymous = isAnonymous(authorization);
+    const caller = anonymous ? undefined : await authenticator.authenticate(authorization);
     const route = matchV2Route(path);
-    if (!route) throw new RegistryError('NAME_UNKNOWN', `no route for ${request.method} ${url.slice(0, 300)}`);
-    const permit: Permit = Object.assign(
-      async (name: string, action: string) => {
-        const resource = repositoryArn(region, accountId, name);
-        const context = requestContext(request);
-        const decision = await authorizer.authorize(caller, action, resource, accountId, context);
-        if (decision.decision !== 'Allow') throw new RegistryError('DENIED', accessDeniedMessage({ principal: caller.principal, action, resource }, decision));
-      },
-      { unrestricted: authorizer.isAccountRoot(caller, accountId) },
-    );
+    const routeName = route && 'name' in route ? route.name : undefined;
+    if (!caller && !anonymous) throw unauthorized(request, reply, routeName);
+    if (!route) {
+      if (!caller) throw unauthorized(request, reply);
+      throw new RegistryError('NAME_UNKNOWN', `no route for ${request.method} ${url.slice(0, 300)}`);
+    }
+    const host = request.headers.host;
+    let address: RepositoryAddress | undefined;
+    if (routeName !== undefined) {
+      try {
+        address = await addressing.resolve(host, routeName);
+      } catch (err) {
+        // An anonymous caller learns nothing about names, accounts or aliases beyond "log in".
+        if (!caller) throw unauthorized(request, reply, routeName);
+        throw err;
+      }
+    }
+    const context = requestContext(request);
+    const permit: Permit = async (target, action) => {
+      const publicRegistry = target.registry.kind === 'public';
+      if (publicRegistry && PUBLIC_READS.has(action)) return;
+      if (!caller) throw unauthorized(request, reply, routeName);
+      const { accountId } = target.registry;
+      const serviceAction = publicRegistry ? action.replace(/^ecr:/, 'ecr-public:') : action;
+      const resource = publicRegistry ? `arn:aws:ecr-public::${accountId}:repository/${target.name}` : repositoryArn(region, accountId, target.name);
+      const decision = await authorizer.authorize(caller, serviceAction, resource, accountId, context, await policies.forRepository(target.qualified));
+      if (decision.decision !== 'Allow') throw new RegistryError('DENIED', accessDeniedMessage({ principal: caller.principal, action: serviceAction, resource }, decision));
+    };
     const action = ecrActionFor(route, request.method);
-    if (action && 'name' in route && !permit.unrestricted) await permit(route.name, action);
-    await dispatch(registry, route, permit, request, reply, query);
+    if (address && action) await permit(address, action);
+    else if (!caller) throw unauthorized(request, reply, routeName);
+    await dispatch({ registry, addressing, route, address, caller, permit, request, reply, query });
     return reply;
   };
   app.route({ method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'], url: '/v2/*', handler });
   // The Docker token flow: the same login as /v2/ (Basic) buys a registry token to send as Bearer.
   // What the token may do is decided per request by the caller's policies, so `scope` is not narrowed here.
   app.get(TOKEN_PATH, async (request, reply) => {
+    const now = Math.floor(Date.now() / 1000);
+    if (request.headers.authorization === undefined) {
+      // Anonymous, as registries give anonymous pull tokens: good for public registries only.
+      return reply.type('application/json').send({ token: ANONYMOUS_TOKEN, access_token: ANONYMOUS_TOKEN, expires_in: 3600, issued_at: new Date(now * 1000).toISOString() });
+    }
     const caller = await authenticator.authenticate(request.headers.authorization);
     if (!caller) {
       reply.header('WWW-Authenticate', `Basic realm="${realm}"`);
       throw new RegistryError('UNAUTHORIZED');
     }
     const { token, expiresAt } = tokens.mintFor(caller, caller.accessKeyId ?? rootAccessKeyId, 'ecr');
-    const now = Math.floor(Date.now() / 1000);
     return reply.type('application/json').send({ token, access_token: token, expires_in: expiresAt - now, issued_at: new Date(now * 1000).toISOString() });
   });
   app.route({ method: ['GET', 'HEAD'], url: '/v2', handler: (request, reply) => reply.redirect('/v2/', 301) });
 }
 
+interface DispatchContext {
+  registry: Registry;
+  addressing: Addressing;
+  route: V2Route;
+  /** The repository the route names, resolved to its registry (undefined for base and catalog). */
+  address: RepositoryAddress | undefined;
+  caller: Caller | undefined;
+  permit: Permit;
+  request: FastifyRequest;
+  reply: FastifyReply;
+  query: URLSearchParams;
+}
+
 type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-async function dispatch(
-  registry: Registry,
-  route: V2Route,
-  permit: Permit,
-  request: FastifyRequest,
-  reply: FastifyReply,
-  query: URLSearchParams,
-): Promise<void> {
+async function dispatch(context: DispatchContext): Promise<void> {
+  const { registry, addressing, route, address, caller, permit, request, reply, query } = context;
   const method = request.method as Method;
+  /** The qualified name of the route's repository, for the core. */
+  const repo = address?.qualified ?? '';
   switch (route.kind) {
     case 'base':
       if (method !== 'GET' && method !== 'HEAD') break;
@@ -108,25 +160,35 @@ async function dispatch(
       return;
 
     case 'catalog': {
-      if (method !== 'GET') break;
+      if (method !== 'GET' || !caller) break;
       const n = pageSize(query);
-      const last = query.get('last') ?? undefined;
+      const host = request.headers.host;
+      // The catalog is the caller's own private registry, named as this host addresses it.
+      const own: RegistryRef = { accountId: caller.principal.accountId, kind: 'private' };
+      const lastParam = query.get('last') ?? undefined;
+      const last = lastParam === undefined ? undefined : await cursorName(addressing, host, own, lastParam);
       // Only what the caller may describe: read on until n are visible, and page from the last visible
       // one, so neither the body nor the Link header names a repository the caller may not see.
       const visible: string[] = [];
       let cursor = last;
+      let lastVisible: string | undefined;
       let more = n > 0;
+      const prefixLength = registryPrefix(own).length;
       while (more && visible.length < n) {
-        const page = await registry.listRepositories(n, cursor);
-        for (const name of page.items) {
+        const page = await registry.listRepositories(own, n, cursor);
+        for (const qualified of page.items) {
+          const name = qualified.slice(prefixLength);
           cursor = name;
-          if (visible.length < n && (permit.unrestricted || (await permitted(permit, name, CATALOG_ACTION)))) visible.push(name);
+          if (await permitted(permit, { registry: own, name, qualified }, CATALOG_ACTION)) {
+            visible.push(addressing.pathOf(host, own, name));
+            lastVisible = name;
+          }
           if (visible.length === n) break;
         }
-        const stoppedInside = cursor !== page.items.at(-1);
+        const stoppedInside = page.items.length > 0 && cursor !== (page.items.at(-1) as string).slice(prefixLength);
         more = page.items.length > 0 && (page.more || stoppedInside);
       }
-      if (more && visible.length > 0) reply.header('Link', nextLink('/v2/_catalog', n, visible.at(-1) as string));
+      if (more && lastVisible !== undefined) reply.header('Link', nextLink('/v2/_catalog', n, visible.at(-1) as string));
       reply.type('application/json').send({ repositories: visible });
       return;
     }
@@ -135,8 +197,8 @@ async function dispatch(
       if (method !== 'GET') break;
       const n = pageSize(query);
       const last = query.get('last') ?? undefined;
-      const page = n === 0 ? { items: [], more: false } : await registry.listTagNames(route.name, n, last);
-      if (n === 0) await registry.repository(route.name);
+      const page = n === 0 ? { items: [], more: false } : await registry.listTagNames(repo, n, last);
+      if (n === 0) await registry.repository(repo);
       const tags = page.items;
       if (page.more) reply.header('Link', nextLink(`/v2/${route.name}/tags/list`, n, tags.at(-1) as string));
       reply.type('application/json').send({ name: route.name, tags });
@@ -145,7 +207,7 @@ async function dispatch(
 
     case 'manifest':
       if (method === 'GET' || method === 'HEAD') {
-        const manifest = await registry.getManifest(route.name, route.reference);
+        const manifest = await registry.getManifest(repo, route.reference);
         if (!acceptsMediaType(request.headers.accept, manifest.mediaType)) {
           throw new RegistryError('MANIFEST_UNKNOWN', `manifest is ${manifest.mediaType}, which the Accept header excludes`);
         }
@@ -161,13 +223,13 @@ async function dispatch(
       }
       if (method === 'PUT') {
         const body = await readLimited(request, MAX_MANIFEST_BYTES);
-        const { digest, parsed } = await registry.putManifest(route.name, route.reference, body, request.headers['content-type']);
+        const { digest, parsed } = await registry.putManifest(repo, route.reference, body, request.headers['content-type']);
         if (parsed.subject) reply.header('OCI-Subject', parsed.subject.digest);
         reply.code(201).headers({ Location: `/v2/${route.name}/manifests/${digest}`, 'Docker-Content-Digest': digest, 'Content-Length': '0' }).send();
         return;
       }
       if (method === 'DELETE') {
-        await registry.deleteManifest(route.name, route.reference);
+        await registry.deleteManifest(repo, route.reference);
         reply.code(202).header('Content-Length', '0').send();
         return;
       }
@@ -175,11 +237,11 @@ async function dispatch(
 
     case 'blob':
       if (method === 'GET' || method === 'HEAD') {
-        await sendBlob(registry, route.name, route.digest, request, reply, method === 'HEAD');
+        await sendBlob(registry, repo, route.digest, request, reply, method === 'HEAD');
         return;
       }
       if (method === 'DELETE') {
-        await registry.deleteBlob(route.name, route.digest);
+        await registry.deleteBlob(repo, route.digest);
         reply.code(202).header('Content-Length', '0').send();
         return;
       }
@@ -189,9 +251,11 @@ async function dispatch(
       if (method !== 'POST') break;
       const mount = query.get('mount');
       const from = query.get('from');
-      // A source the caller may not read is treated as one without the blob: a plain upload starts.
-      if (mount && from && (await permitted(permit, from, MOUNT_SOURCE_ACTION)) && (await permitted(permit, route.name, 'ecr:CompleteLayerUpload'))) {
-        const mounted = await registry.mountBlob(route.name, mount, from);
+      const target = address as RepositoryAddress;
+      // A source the caller may not read (or that does not exist) is treated as one without the blob: a plain upload starts.
+      const source = mount && from ? await addressing.resolve(request.headers.host, from).catch(() => undefined) : undefined;
+      if (mount && source && (await permitted(permit, source, MOUNT_SOURCE_ACTION)) && (await permitted(permit, target, 'ecr:CompleteLayerUpload'))) {
+        const mounted = await registry.mountBlob(repo, mount, source.qualified);
         if (mounted) {
           sendCreatedBlob(reply, route.name, mounted.digest);
           return;
@@ -200,26 +264,26 @@ async function dispatch(
       const digest = query.get('digest');
       if (digest) {
         // A whole blob in one request is also its upload part and its completion.
-        await permit(route.name, 'ecr:UploadLayerPart');
-        await permit(route.name, 'ecr:CompleteLayerUpload');
-        const blob = await registry.pushBlob(route.name, digest, request.raw, contentLength(request));
+        await permit(target, 'ecr:UploadLayerPart');
+        await permit(target, 'ecr:CompleteLayerUpload');
+        const blob = await registry.pushBlob(repo, digest, request.raw, contentLength(request));
         sendCreatedBlob(reply, route.name, blob.digest);
         return;
       }
-      const upload = await registry.startUpload(route.name);
+      const upload = await registry.startUpload(repo);
       sendUploadState(reply.code(202), route.name, upload.id, upload.size);
       return;
     }
 
     case 'upload':
       if (method === 'GET' || method === 'HEAD') {
-        const upload = await registry.uploadStatus(route.name, route.id);
+        const upload = await registry.uploadStatus(repo, route.id);
         sendUploadState(reply.code(204), route.name, upload.id, upload.size);
         return;
       }
       if (method === 'PATCH') {
         const range = parseContentRange(request.headers['content-range']);
-        const upload = await registry.appendUpload(route.name, route.id, request.raw, range, contentLength(request));
+        const upload = await registry.appendUpload(repo, route.id, request.raw, range, contentLength(request));
         sendUploadState(reply.code(202), route.name, upload.id, upload.size);
         return;
       }
@@ -229,12 +293,12 @@ async function dispatch(
         const length = contentLength(request);
         const hasBody = (length !== undefined && length > 0) || request.headers['transfer-encoding'] !== undefined;
         const range = parseContentRange(request.headers['content-range']);
-        const blob = await registry.completeUpload(route.name, route.id, digest, hasBody ? request.raw : undefined, length, range);
+        const blob = await registry.completeUpload(repo, route.id, digest, hasBody ? request.raw : undefined, length, range);
         sendCreatedBlob(reply, route.name, blob.digest);
         return;
       }
       if (method === 'DELETE') {
-        await registry.cancelUpload(route.name, route.id);
+        await registry.cancelUpload(repo, route.id);
         reply.code(204).send();
         return;
       }
@@ -243,7 +307,7 @@ async function dispatch(
     case 'referrers': {
       if (method !== 'GET') break;
       const artifactType = query.get('artifactType') ?? undefined;
-      const manifests = await registry.referrers(route.name, route.digest, artifactType);
+      const manifests = await registry.referrers(repo, route.digest, artifactType);
       if (artifactType) reply.header('OCI-Filters-Applied', 'artifactType');
       reply.header('Content-Type', MediaType.ociIndex).send(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests })));
       return;
@@ -252,12 +316,12 @@ async function dispatch(
   throw new RegistryError('UNSUPPORTED', `${method} is not supported here`);
 }
 
-async function permitted(permit: Permit, name: string, action: string): Promise<boolean> {
+async function permitted(permit: Permit, address: RepositoryAddress, action: string): Promise<boolean> {
   try {
-    await permit(name, action);
+    await permit(address, action);
     return true;
   } catch (err) {
-    if (err instanceof RegistryError && err.code === 'DENIED') return false;
+    if (err instanceof RegistryError && (err.code === 'DENIED' || err.code === 'UNAUTHORIZED')) return false;
     throw err;
   }
 }
@@ -292,6 +356,12 @@ async function sendBlob(registry: Registry, name: string, digest: string, reques
     return;
   }
   reply.send(await registry.blobs.read(blob.digest, range));
+}
+
+/** A catalog `last` as this host names it (`name` or `<account>/name`), as a name in `registry`. */
+async function cursorName(addressing: Addressing, host: string | undefined, registry: RegistryRef, last: string): Promise<string> {
+  const address = await addressing.resolve(host, last).catch(() => undefined);
+  return address && address.registry.accountId === registry.accountId && address.registry.kind === registry.kind ? address.name : last;
 }
 
 /** True when the client's If-None-Match already names this content. */

@@ -1,7 +1,7 @@
 import type { RootAccount } from '../accounts/root-account.js';
 import type { ServerKey } from '../accounts/server-key.js';
 import type { IdentityStore } from './identity-store.js';
-import { evaluate, getManagedPolicy, tryParsePolicy, type EvaluationResult, type Policy, type RequestContext, type RequestPrincipal } from './policy/index.js';
+import { evaluate, getManagedPolicy, parsePolicy, tryParsePolicy, type EvaluationResult, type Policy, type RequestContext, type RequestPrincipal } from './policy/index.js';
 
 /** An authenticated caller: who it is, and the key it used (none for the administrator login). */
 export interface Caller {
@@ -18,6 +18,9 @@ export interface KeyCredentials {
 const GENERATION_CHECK_MS = 1000;
 const MAX_CACHED_KEYS = 10_000;
 const ACCESS_KEY_ID = /^[A-Z0-9]{16,128}$/;
+
+/** What an account root may do in its own account: everything (AWS grants it implicitly, no policy needed). */
+const ROOT_IDENTITY: readonly Policy[] = [parsePolicy('{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}', { kind: 'identity', name: 'account-root' })];
 
 export function rootPrincipal(accountId: string): RequestPrincipal {
   return { arn: `arn:aws:iam::${accountId}:root`, accountId, type: 'Account', userId: accountId };
@@ -107,23 +110,31 @@ export class Authorizer {
     return (await this.credentialsFor(accessKeyId)) !== undefined;
   }
 
-  /** The root of the resource's own account: allowed everything there (no resource policies exist yet that could deny it). */
+  /** The root of the resource's own account: allowed everything there that no resource policy explicitly denies. */
   isAccountRoot(caller: Caller, resourceAccountId: string): boolean {
     return caller.principal.type === 'Account' && caller.principal.accountId === resourceAccountId;
   }
 
   /**
-   * Decides one action on one resource. The account root is allowed without
-   * evaluation (see isAccountRoot); everyone else is evaluated against their
-   * identity policies, default deny.
+   * Decides one action on one resource with AWS's logic: the caller's
+   * identity policies and the resource's policies (repository and registry
+   * policy), explicit deny first; within the resource's account an allow
+   * from either side suffices, across accounts both must allow. An account
+   * root holds every permission of its own account (an implicit identity
+   * allow), which only an explicit deny in a resource policy takes away.
    */
-  async authorize(caller: Caller, action: string, resource: string, resourceAccountId: string, context: RequestContext = {}): Promise<EvaluationResult> {
+  async authorize(
+    caller: Caller,
+    action: string,
+    resource: string,
+    resourceAccountId: string,
+    context: RequestContext = {},
+    resourcePolicies: readonly Policy[] = [],
+  ): Promise<EvaluationResult> {
     const { principal } = caller;
-    if (this.isAccountRoot(caller, resourceAccountId)) {
-      return { decision: 'Allow', reason: 'AccountRootUser', crossAccount: false };
-    }
-    const identity = principal.type === 'User' && principal.username ? await this.userPolicies(principal.accountId, principal.username) : [];
-    return evaluate({ principal, action, resource, resourceAccountId, context }, { identity });
+    const identity =
+      principal.type === 'Account' ? ROOT_IDENTITY : principal.type === 'User' && principal.username ? await this.userPolicies(principal.accountId, principal.username) : [];
+    return evaluate({ principal, action, resource, resourceAccountId, context }, { identity, resource: resourcePolicies });
   }
 
   private async userPolicies(accountId: string, userName: string): Promise<Policy[]> {

@@ -2,7 +2,7 @@ import { randomUUID, type Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { digestOf, isForeignDigest, newHash, parseDigest, requireDigest } from '../digest.js';
 import { RegistryError } from '../errors.js';
-import { isTag, requireRepositoryName } from '../names.js';
+import { isTag, registryPrefix, requireQualifiedName, type RegistryRef } from '../names.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { BlobRecord, MetadataStore, Page, Repository, UploadSession } from '../storage/metadata-store.js';
 import { parseManifest, type Descriptor, type ParsedManifest } from './manifest.js';
@@ -59,20 +59,22 @@ export class Registry {
   // ---- repositories -------------------------------------------------------
 
   async repository(name: string): Promise<Repository> {
-    requireRepositoryName(name);
+    const local = requireQualifiedName(name);
     const repository = await this.metadata.getRepository(name);
-    if (!repository) throw new RegistryError('NAME_UNKNOWN', `repository name not known to registry: ${name}`);
+    if (!repository) throw new RegistryError('NAME_UNKNOWN', `repository name not known to registry: ${local}`);
     return repository;
   }
 
   /** Repositories are created by the first push to them. */
   private async repositoryForPush(name: string): Promise<Repository> {
-    requireRepositoryName(name);
+    requireQualifiedName(name);
     return this.metadata.ensureRepository(name);
   }
 
-  listRepositories(limit: number, last?: string): Promise<Page<string>> {
-    return this.metadata.listRepositories(limit, last);
+  /** Qualified names of one registry's repositories (see src/names.ts), in lexical order. */
+  listRepositories(registry: RegistryRef, limit: number, last?: string): Promise<Page<string>> {
+    const prefix = registryPrefix(registry);
+    return this.metadata.listRepositories(limit, last === undefined ? undefined : prefix + last, prefix);
   }
 
   // ---- blobs --------------------------------------------------------------
@@ -101,7 +103,7 @@ export class Registry {
    */
   async mountBlob(name: string, digest: string, from: string): Promise<CommittedBlob | undefined> {
     if (!parseDigest(digest)) return undefined;
-    requireRepositoryName(name);
+    requireQualifiedName(name);
     const source = await this.metadata.getRepository(from);
     const blob = source && (await this.metadata.getLinkedBlob(source.id, digest));
     if (!blob) return undefined;
@@ -285,12 +287,12 @@ export class Registry {
 
   /** The hot path of every pull: one metadata lookup, content from the cache when it can be. */
   async getManifest(name: string, reference: string): Promise<StoredManifest> {
-    requireRepositoryName(name);
+    const local = requireQualifiedName(name);
     const byDigest = parseDigest(reference) !== undefined;
     // Neither a tag nor a digest we hold: nothing can be stored under it.
     if (!byDigest && !isTag(reference)) throw new RegistryError('MANIFEST_UNKNOWN', `manifest unknown: ${reference.slice(0, 200)}`);
     const resolved = await this.metadata.resolveManifest(name, byDigest ? { digest: reference } : { tag: reference });
-    if (!resolved) throw new RegistryError('NAME_UNKNOWN', `repository name not known to registry: ${name}`);
+    if (!resolved) throw new RegistryError('NAME_UNKNOWN', `repository name not known to registry: ${local}`);
     if (!resolved.digest) throw new RegistryError('MANIFEST_UNKNOWN', `manifest unknown: ${reference}`);
     let manifest = this.manifests.get(resolved.digest);
     if (!manifest) {
@@ -313,7 +315,7 @@ export class Registry {
         ? new RegistryError('DIGEST_INVALID', `invalid digest: ${reference.slice(0, 200)}`)
         : new RegistryError('MANIFEST_INVALID', `invalid tag: ${reference.slice(0, 200)}`);
     }
-    requireRepositoryName(name);
+    requireQualifiedName(name);
     const parsed = parseManifest(content, contentType);
     const digest = digestOf(content, referenceDigest?.algorithm ?? 'sha256');
     if (referenceDigest && digest !== reference) {
@@ -357,7 +359,7 @@ export class Registry {
   /** Manifests whose `subject` is `digest`, as descriptors for the referrers index. */
   async referrers(name: string, digest: string, artifactType?: string): Promise<Descriptor[]> {
     requireDigest(digest);
-    requireRepositoryName(name);
+    requireQualifiedName(name);
     const repository = await this.metadata.getRepository(name);
     if (!repository) return [];
     const records = await this.metadata.listReferrers(repository.id, digest, artifactType);

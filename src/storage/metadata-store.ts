@@ -10,8 +10,27 @@
 
 export interface Repository {
   id: number;
+  /** Qualified: `<registry>/<repository>` (see src/names.ts). */
   name: string;
   createdAt: number;
+  /** The repository policy (JSON text, validated when set), if any. */
+  policy: string | null;
+}
+
+/** An account: its id, its public registry's alias and its private registry's policy. */
+export interface Account {
+  accountId: string;
+  publicAlias: string;
+  registryPolicy: string | null;
+  createdAt: number;
+}
+
+/** Thrown by createAccount when the id or the alias is taken. */
+export class AccountConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AccountConflictError';
+  }
 }
 
 export interface BlobRecord {
@@ -82,11 +101,37 @@ export interface MetadataStore {
   migrate(): Promise<void>;
   close(): Promise<void>;
 
+  /** Throws AccountConflictError when the id or the public alias is taken. */
+  createAccount(account: Account): Promise<void>;
+  /** Creates the account unless it exists (with any alias); returns it as stored. */
+  ensureAccount(account: Account): Promise<Account>;
+  getAccount(accountId: string): Promise<Account | undefined>;
+  getAccountByAlias(publicAlias: string): Promise<Account | undefined>;
+  listAccounts(): Promise<Account[]>;
+  /** Sets (or with null removes) an account's registry policy. False if there is no such account. */
+  setRegistryPolicy(accountId: string, policy: string | null): Promise<boolean>;
+  /**
+   * Gives repositories that predate accounts (marked by migration 0004) their
+   * qualified names under `registryPrefix`. Returns how many were renamed.
+   */
+  adoptLegacyRepositories(registryPrefix: string): Promise<number>;
+  /**
+   * A number that changes whenever a repository or registry policy changes
+   * (it is shared with the identity store's generation), so caches of
+   * policies can tell they are stale with one cheap read.
+   */
+  authorizationGeneration(): Promise<number>;
+
   getRepository(name: string): Promise<Repository | undefined>;
   /** Returns the repository, creating it if it does not exist (concurrent callers get the same row). */
   ensureRepository(name: string): Promise<Repository>;
-  /** Repository names in lexical order, strictly after `last` when given. */
-  listRepositories(limit: number, last?: string): Promise<Page<string>>;
+  /**
+   * Repository names in lexical order, strictly after `last` when given;
+   * only those starting with `prefix` when given.
+   */
+  listRepositories(limit: number, last?: string, prefix?: string): Promise<Page<string>>;
+  /** Sets (or with null removes) a repository's policy. False if there is no such repository. */
+  setRepositoryPolicy(repositoryId: number, policy: string | null): Promise<boolean>;
 
   /** Records that a verified blob of this size exists in the blob store (idempotent). */
   putBlob(digest: string, size: number): Promise<void>;

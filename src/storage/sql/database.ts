@@ -15,7 +15,18 @@ export type Bytes = ColumnType<Uint8Array, Uint8Array, Uint8Array>;
 
 export interface RepositoriesTable {
   id: Generated<number>;
+  /** Qualified: `<registry>/<repository>` (src/names.ts). */
   name: string;
+  created_at: Int8;
+  /** The repository policy document (migration 0004). */
+  policy: string | null;
+}
+
+/** An account and the settings of its registries (migration 0004). */
+export interface AccountsTable {
+  account_id: string;
+  public_alias: string;
+  registry_policy: string | null;
   created_at: Int8;
 }
 
@@ -109,6 +120,7 @@ export interface IamGenerationTable {
 }
 
 export interface Database {
+  accounts: AccountsTable;
   repositories: RepositoriesTable;
   blobs: BlobsTable;
   repository_blobs: RepositoryBlobsTable;

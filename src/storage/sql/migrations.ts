@@ -264,12 +264,41 @@ function iamIdentities(dialect: SqlDialectName): Migration {
   };
 }
 
+/**
+ * Accounts and their two registries. A repository's `name` becomes its
+ * qualified name, `<registry>/<repository>` (see src/names.ts), so one table
+ * holds every account's private and public repositories under one unique key.
+ * Repositories from before this migration belong to the default account,
+ * whose id only the configuration knows: they are marked `~/<name>` here and
+ * renamed when the server starts (MetadataStore.ensureAccount).
+ */
+function accounts(dialect: SqlDialectName): Migration {
+  const t = typesFor(dialect);
+  return {
+    async up(db: AnyKysely): Promise<void> {
+      await db.schema
+        .createTable('accounts')
+        .addColumn('account_id', t.key, (c) => c.primaryKey())
+        .addColumn('public_alias', t.key, (c) => c.notNull().unique())
+        .addColumn('registry_policy', 'text')
+        .addColumn('created_at', t.int8, (c) => c.notNull())
+        .execute();
+      await db.schema.alterTable('repositories').addColumn('policy', 'text').execute();
+      await sql`update repositories set name = ${LEGACY_REPOSITORY_MARK} || name`.execute(db);
+    },
+  };
+}
+
+/** The prefix migration 0004 gives repositories that predate accounts. */
+export const LEGACY_REPOSITORY_MARK = '~/';
+
 /** All migrations, keyed by name; names sort in the order they apply. */
 export function migrationsFor(dialect: SqlDialectName): Record<string, Migration> {
   return {
     '0001_initial': initialSchema(dialect),
     '0002_upload_writer': uploadWriter(dialect),
     '0003_iam_identities': iamIdentities(dialect),
+    '0004_accounts': accounts(dialect),
   };
 }
 

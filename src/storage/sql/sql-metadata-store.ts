@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type {
   BlobRecord,
   ManifestRecord,
@@ -11,8 +11,9 @@ import type {
   TagRecord,
   UploadSession,
 } from '../metadata-store.js';
-import type { Database, ManifestsTable, SqlDialectName } from './database.js';
-import { migrateToLatest } from './migrations.js';
+import { AccountConflictError, type Account } from '../metadata-store.js';
+import type { AccountsTable, Database, ManifestsTable, RepositoriesTable, SqlDialectName } from './database.js';
+import { LEGACY_REPOSITORY_MARK, migrateToLatest } from './migrations.js';
 import { quoteIdentifier } from './postgres.js';
 import { PreparedQuery } from './prepared.js';
 
@@ -33,6 +34,29 @@ export interface SqlMetadataStoreOptions {
 const IN_LIST_CHUNK = 500;
 
 type ManifestRow = Selectable<ManifestsTable>;
+
+const REPOSITORY_COLUMNS = ['id', 'name', 'created_at', 'policy'] as const;
+const ACCOUNT_COLUMNS = ['account_id', 'public_alias', 'registry_policy', 'created_at'] as const;
+
+function toRepository(row: Pick<Selectable<RepositoriesTable>, (typeof REPOSITORY_COLUMNS)[number]>): Repository {
+  return { id: row.id, name: row.name, createdAt: num(row.created_at), policy: row.policy };
+}
+
+function toAccount(row: Pick<Selectable<AccountsTable>, (typeof ACCOUNT_COLUMNS)[number]>): Account {
+  return { accountId: row.account_id, publicAlias: row.public_alias, registryPolicy: row.registry_policy, createdAt: num(row.created_at) };
+}
+
+/** A unique-constraint violation: SQLite's SQLITE_CONSTRAINT_PRIMARYKEY/UNIQUE or PostgreSQL's 23505. */
+function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === '23505';
+}
+
+/** The smallest string greater than every string starting with `prefix`, for a prefix range scan. */
+function prefixEnd(prefix: string): string {
+  const last = prefix.charCodeAt(prefix.length - 1);
+  return prefix.slice(0, -1) + String.fromCharCode(last + 1);
+}
 
 /** int8 arrives as a string from `pg`, as a number from SQLite. */
 function num(value: number | string | bigint): number {
@@ -69,6 +93,10 @@ function toUpload(row: {
   };
 }
 
+function accountRow(account: Account): Insertable<AccountsTable> {
+  return { account_id: account.accountId, public_alias: account.publicAlias, registry_policy: account.registryPolicy, created_at: account.createdAt };
+}
+
 /** Both drivers bind Buffers as binary; a Buffer view of the caller's bytes avoids a copy. */
 function toBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -102,7 +130,7 @@ const UPLOAD_COLUMNS = ['id', 'repository_id', 'size', 'started_at', 'updated_at
 function prepareQueries(db: Kysely<Database>) {
   return {
     getRepository: new PreparedQuery(1, (name: string) =>
-      db.selectFrom('repositories').select(['id', 'name', 'created_at']).where('name', '=', name),
+      db.selectFrom('repositories').select(REPOSITORY_COLUMNS).where('name', '=', name),
     ),
     getBlob: new PreparedQuery(1, (digest: string) =>
       db.selectFrom('blobs').select(['digest', 'size', 'created_at']).where('digest', '=', digest),
@@ -230,7 +258,7 @@ export class SqlMetadataStore implements MetadataStore {
 
   async getRepository(name: string): Promise<Repository | undefined> {
     const row = await this.#q.getRepository.first(this.db, name);
-    return row && { id: row.id, name: row.name, createdAt: num(row.created_at) };
+    return row && toRepository(row);
   }
 
   async ensureRepository(name: string): Promise<Repository> {
@@ -239,27 +267,102 @@ export class SqlMetadataStore implements MetadataStore {
     if (existing) return existing;
     const inserted = await this.db
       .insertInto('repositories')
-      .values({ name, created_at: Date.now() })
+      .values({ name, created_at: Date.now(), policy: null })
       .onConflict((oc) => oc.column('name').doNothing())
-      .returning(['id', 'name', 'created_at'])
+      .returning(REPOSITORY_COLUMNS)
       .executeTakeFirst();
-    if (inserted) return { id: inserted.id, name: inserted.name, createdAt: num(inserted.created_at) };
+    if (inserted) return toRepository(inserted);
     // Someone else inserted it between our read and our insert; theirs is committed now.
     const raced = await this.getRepository(name);
     if (!raced) throw new Error(`repository ${name} vanished while being created`);
     return raced;
   }
 
-  async listRepositories(limit: number, last?: string): Promise<Page<string>> {
+  async listRepositories(limit: number, last?: string, prefix?: string): Promise<Page<string>> {
     const n = pageLimit(limit);
     const rows = await this.db
       .selectFrom('repositories')
       .select('name')
       .$if(last !== undefined, (qb) => qb.where('name', '>', last as string))
+      .$if(prefix !== undefined && prefix !== '', (qb) => qb.where('name', '>=', prefix as string).where('name', '<', prefixEnd(prefix as string)))
       .orderBy('name')
       .limit(n + 1)
       .execute();
     return { items: rows.slice(0, n).map((r) => r.name), more: rows.length > n };
+  }
+
+  async setRepositoryPolicy(repositoryId: number, policy: string | null): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const result = await trx.updateTable('repositories').set({ policy }).where('id', '=', repositoryId).executeTakeFirst();
+      if (result.numUpdatedRows === 0n) return false;
+      await this.#bumpGeneration(trx);
+      return true;
+    });
+  }
+
+  // ---------------------------------------------------------------- accounts
+
+  async createAccount(account: Account): Promise<void> {
+    try {
+      await this.db.insertInto('accounts').values(accountRow(account)).execute();
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new AccountConflictError(`account ${account.accountId} or public alias ${account.publicAlias} exists`);
+      throw error;
+    }
+  }
+
+  async ensureAccount(account: Account): Promise<Account> {
+    await this.db.insertInto('accounts').values(accountRow(account)).onConflict((oc) => oc.column('account_id').doNothing()).execute();
+    const stored = await this.getAccount(account.accountId);
+    if (!stored) throw new Error(`account ${account.accountId} could not be created (is its public alias ${account.publicAlias} taken?)`);
+    return stored;
+  }
+
+  async getAccount(accountId: string): Promise<Account | undefined> {
+    const row = await this.db.selectFrom('accounts').select(ACCOUNT_COLUMNS).where('account_id', '=', accountId).executeTakeFirst();
+    return row && toAccount(row);
+  }
+
+  async getAccountByAlias(publicAlias: string): Promise<Account | undefined> {
+    const row = await this.db.selectFrom('accounts').select(ACCOUNT_COLUMNS).where('public_alias', '=', publicAlias).executeTakeFirst();
+    return row && toAccount(row);
+  }
+
+  async listAccounts(): Promise<Account[]> {
+    const rows = await this.db.selectFrom('accounts').select(ACCOUNT_COLUMNS).orderBy('account_id').execute();
+    return rows.map(toAccount);
+  }
+
+  async setRegistryPolicy(accountId: string, policy: string | null): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const result = await trx.updateTable('accounts').set({ registry_policy: policy }).where('account_id', '=', accountId).executeTakeFirst();
+      if (result.numUpdatedRows === 0n) return false;
+      await this.#bumpGeneration(trx);
+      return true;
+    });
+  }
+
+  async adoptLegacyRepositories(registryPrefix: string): Promise<number> {
+    const result = await this.db
+      .updateTable('repositories')
+      .set({ name: sql<string>`${registryPrefix} || substr(name, ${LEGACY_REPOSITORY_MARK.length + 1})` })
+      .where('name', 'like', `${LEGACY_REPOSITORY_MARK}%`)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  async authorizationGeneration(): Promise<number> {
+    const row = await this.db.selectFrom('iam_generation').select('value').where('id', '=', 1).executeTakeFirst();
+    if (row === undefined) throw new Error('iam_generation has no row: run the metadata store migrations');
+    return num(row.value);
+  }
+
+  async #bumpGeneration(trx: Transaction<Database>): Promise<void> {
+    await trx
+      .updateTable('iam_generation')
+      .set({ value: sql<number>`value + 1` })
+      .where('id', '=', 1)
+      .execute();
   }
 
   // ---------------------------------------------------------------- blobs
