@@ -17,7 +17,7 @@
  * nothing. Non-root, the cache lives under XDG_DATA_HOME, which is already
  * private.
  */
-import { chmod, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { findExecutable, removeDir, tempDir } from './env.js';
 import { run, type RunOptions, type RunResult } from './process.js';
@@ -65,6 +65,7 @@ export class ClientSandbox {
   private readonly libpodTmp: string;
   private readonly networkDir: string;
   private wrapCache: boolean;
+  private hostsFile: string | undefined;
   private disposed = false;
 
   private constructor(readonly root: string) {
@@ -165,13 +166,31 @@ export class ClientSandbox {
     if (this.disposed) throw new Error('ClientSandbox used after dispose()');
     const { env: extraEnv, ...rest } = options;
     const env = { ...this.env, ...extraEnv };
-    if (!this.wrapCache) return run(cmd, args, { ...rest, env });
-    // sh only sequences mount and exec; every value arrives as a positional parameter.
-    const script = 'mount --bind "$1" "$2" && shift 2 && exec "$@"';
-    return run('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', this.cacheDir, SYSTEM_BLOB_INFO_CACHE, cmd, ...args], {
+    if (!this.wrapCache) {
+      if (this.hostsFile) throw new Error('host names need a private mount namespace, which this machine does not allow');
+      return run(cmd, args, { ...rest, env });
+    }
+    // sh only sequences mounts and exec; every value arrives as a positional parameter.
+    const mounts: string[] = [this.cacheDir, SYSTEM_BLOB_INFO_CACHE];
+    if (this.hostsFile) mounts.push(this.hostsFile, '/etc/hosts');
+    const script = `${mounts.length === 4 ? 'mount --bind "$1" "$2" && mount --bind "$3" "$4" && shift 4' : 'mount --bind "$1" "$2" && shift 2'} && exec "$@"`;
+    return run('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', ...mounts, cmd, ...args], {
       ...rest,
       env,
     });
+  }
+
+  /**
+   * Makes `names` resolve to 127.0.0.1 for the tools this sandbox runs (an
+   * /etc/hosts of its own in their private mount namespace), as wildcard
+   * DNS would. Only where unshare works (see `wrapCache`).
+   */
+  async resolveToLoopback(names: readonly string[]): Promise<boolean> {
+    if (!this.wrapCache) return false;
+    const hostsFile = join(this.root, 'hosts');
+    await writeFile(hostsFile, `${await readFile('/etc/hosts', 'utf8')}\n127.0.0.1 ${names.join(' ')}\n`);
+    this.hostsFile = hostsFile;
+    return true;
   }
 
   skopeo(args: readonly string[], options?: ClientOptions): Promise<RunResult> {
