@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { HttpRequest } from '@smithy/core/protocols';
+import { Hash } from '@smithy/core/serde';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { ServerKey } from '../src/accounts/server-key.js';
+import { RegistryTokens } from '../src/auth/registry-token.js';
+import { startTestBerth, type TestBerth } from './lib/berth.js';
+
+const ROOT = { accessKeyId: 'AKIAAUTHERRORSROOT01', secretAccessKey: 'auth/errors/root/secret/key/for/tests/000' };
+const ECR_TARGET = 'AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken';
+
+interface Sent {
+  status: number;
+  body: string;
+}
+
+/**
+ * Bad authentication through the server, for both AWS protocols and for
+ * registry passwords: each gets AWS's error, and none changes anything.
+ */
+describe('authentication failures through the server', () => {
+  let berth: TestBerth;
+
+  before(async () => {
+    berth = await startTestBerth({ rootAccessKeyId: ROOT.accessKeyId, rootSecretAccessKey: ROOT.secretAccessKey });
+  });
+  after(async () => {
+    await berth?.stop();
+  });
+
+  /** Signs a POST / as the SDKs do, lets `tamper` spoil the signed request, and sends it. */
+  const send = async (
+    service: 'ecr' | 'iam',
+    body: string,
+    options: { signingDate?: Date; secret?: string; tamper?: (headers: Record<string, string>) => void } = {},
+  ): Promise<Sent> => {
+    const url = new URL(berth.url);
+    const headers: Record<string, string> =
+      service === 'ecr' ? { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': ECR_TARGET } : { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' };
+    const signer = new SignatureV4({
+      credentials: { accessKeyId: ROOT.accessKeyId, secretAccessKey: options.secret ?? ROOT.secretAccessKey },
+      region: 'us-east-1',
+      service,
+      sha256: Hash.bind(null, 'sha256'),
+      uriEscapePath: true,
+    });
+    const request = new HttpRequest({ method: 'POST', protocol: url.protocol, hostname: url.hostname, port: Number(url.port), path: '/', headers: { host: url.host, ...headers }, body });
+    const signed = (await signer.sign(request, options.signingDate ? { signingDate: options.signingDate } : {})).headers as Record<string, string>;
+    options.tamper?.(signed);
+    const response = await fetch(`${berth.url}/`, { method: 'POST', headers: signed, body });
+    return { status: response.status, body: await response.text() };
+  };
+  const iam = (params: Record<string, string>, options?: Parameters<typeof send>[2]): Promise<Sent> =>
+    send('iam', new URLSearchParams({ ...params, Version: '2010-05-08' }).toString(), options);
+  const jsonError = (sent: Sent): string => (JSON.parse(sent.body) as { __type: string }).__type;
+  const xmlError = (sent: Sent): string => /<Code>([^<]+)<\/Code>/.exec(sent.body)?.[1] ?? `no <Code> in ${sent.body.slice(0, 200)}`;
+  const userExists = async (name: string): Promise<boolean> => (await iam({ Action: 'ListUsers' })).body.includes(`<UserName>${name}</UserName>`);
+
+  test('a correctly signed call works (the baseline every case below spoils)', async () => {
+    assert.equal((await send('ecr', '{}')).status, 200);
+    assert.equal((await iam({ Action: 'ListUsers' })).status, 200);
+  });
+
+  test('a malformed Authorization header: IncompleteSignature(Exception), nothing created', async () => {
+    const spoil = (headers: Record<string, string>): void => {
+      headers.authorization = (headers.authorization as string).replace(/SignedHeaders=[^,]+, /, '');
+    };
+    const ecr = await send('ecr', '{}', { tamper: spoil });
+    assert.equal(ecr.status, 400);
+    assert.equal(jsonError(ecr), 'IncompleteSignatureException');
+    const created = await iam({ Action: 'CreateUser', UserName: 'never-malformed' }, { tamper: spoil });
+    assert.equal(created.status, 400);
+    assert.equal(xmlError(created), 'IncompleteSignature');
+    assert.equal(await userExists('never-malformed'), false);
+  });
+
+  test('a wrong signature: InvalidSignatureException / SignatureDoesNotMatch, nothing created', async () => {
+    const ecr = await send('ecr', '{}', { secret: 'not/the/secret/of/this/key/at/all/000000' });
+    assert.equal(jsonError(ecr), 'InvalidSignatureException');
+    const created = await iam({ Action: 'CreateUser', UserName: 'never-wrong-signature' }, { secret: 'not/the/secret/of/this/key/at/all/000000' });
+    assert.equal(created.status, 403);
+    assert.equal(xmlError(created), 'SignatureDoesNotMatch');
+    // A body changed after signing is the same failure.
+    const url = new URL(berth.url);
+    const signer = new SignatureV4({ credentials: ROOT, region: 'us-east-1', service: 'iam', sha256: Hash.bind(null, 'sha256'), uriEscapePath: true });
+    const body = new URLSearchParams({ Action: 'CreateUser', UserName: 'never-a', Version: '2010-05-08' }).toString();
+    const signed = await signer.sign(new HttpRequest({ method: 'POST', protocol: url.protocol, hostname: url.hostname, port: Number(url.port), path: '/', headers: { host: url.host, 'content-type': 'application/x-www-form-urlencoded' }, body }));
+    const swapped = await fetch(`${berth.url}/`, { method: 'POST', headers: signed.headers as Record<string, string>, body: body.replace('never-a', 'never-b') });
+    assert.equal(swapped.status, 403);
+    assert.equal(await userExists('never-a'), false);
+    assert.equal(await userExists('never-b'), false);
+  });
+
+  test('a clock skewed beyond 15 minutes: the signature is refused as expired, nothing created', async () => {
+    const skewed = new Date(Date.now() - 20 * 60 * 1000);
+    const ecr = await send('ecr', '{}', { signingDate: skewed });
+    assert.equal(jsonError(ecr), 'InvalidSignatureException');
+    assert.match(JSON.parse(ecr.body).message as string, /expired|skew|time/i);
+    const ahead = await iam({ Action: 'CreateUser', UserName: 'never-skewed' }, { signingDate: new Date(Date.now() + 20 * 60 * 1000) });
+    assert.equal(xmlError(ahead), 'SignatureDoesNotMatch');
+    assert.equal(await userExists('never-skewed'), false);
+  });
+
+  test('an unknown key, and no signature at all', async () => {
+    const unknown = await send('ecr', '{}', {
+      tamper: (headers) => {
+        headers.authorization = (headers.authorization as string).replace(ROOT.accessKeyId, 'AKIANOSUCHKEY0000000');
+      },
+    });
+    assert.equal(jsonError(unknown), 'UnrecognizedClientException');
+    const unsigned = await fetch(`${berth.url}/`, { method: 'POST', headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': ECR_TARGET }, body: '{}' });
+    assert.equal(unsigned.status, 400);
+    assert.equal(((await unsigned.json()) as { __type: string }).__type, 'MissingAuthenticationTokenException');
+  });
+
+  test('a registry password stops working at its expiry, and a forged one never works', async () => {
+    const tokens = new RegistryTokens((await ServerKey.load(berth.dataDir)).signingKey);
+    const claims = { sub: 'arn:aws:iam::000000000000:root', akid: ROOT.accessKeyId, acct: '000000000000', typ: 'Account' as const, uid: '000000000000', svc: 'ecr' as const };
+    const basic = (token: string): string => `Basic ${Buffer.from(`AWS:${token}`).toString('base64')}`;
+    const now = Math.floor(Date.now() / 1000);
+
+    const expired = basic(tokens.mint({ ...claims, exp: now - 1 }));
+    const refused = await berth.request('/v2/', { headers: { authorization: expired } });
+    assert.equal(refused.status, 401);
+    assert.equal(((await refused.json()) as { errors: { code: string }[] }).errors[0]?.code, 'UNAUTHORIZED');
+
+    // Accepted while valid (and so cached), refused once its time is up.
+    const shortLived = basic(tokens.mint({ ...claims, exp: now + 2 }));
+    assert.equal((await berth.request('/v2/', { headers: { authorization: shortLived } })).status, 200);
+    await sleep(3100);
+    assert.equal((await berth.request('/v2/', { headers: { authorization: shortLived } })).status, 401);
+
+    const forged = basic(new RegistryTokens(Buffer.alloc(32, 7)).mint({ ...claims, exp: now + 3600 }));
+    assert.equal((await berth.request('/v2/', { headers: { authorization: forged } })).status, 401);
+  });
+});
