@@ -4,8 +4,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { IdentityConflictError, type AccessKey, type IamUser } from '../src/iam/identity-store.js';
-import { NoSuchUserError } from '../src/iam/identity-store.js';
+import {
+  DeleteConflictError,
+  IdentityConflictError,
+  LimitExceededError,
+  NoSuchEntityError,
+  NoSuchUserError,
+  type AccessKey,
+  type CustomerPolicy,
+  type IamGroup,
+  type IamRole,
+  type IamUser,
+  type PolicyHolder,
+  type RoleSession,
+} from '../src/iam/identity-store.js';
 import { openStores, type Stores } from '../src/storage/sql/open.js';
 import { dropSchema, freshSchemaUrl, pgUnreachable, reportPostgresUnavailable } from './lib/postgres.js';
 
@@ -38,6 +50,51 @@ function key(accountId: string, userName: string | undefined, extra: Partial<Acc
     createdAt: Date.now(),
     lastUsedAt: undefined,
     ...extra,
+  };
+}
+
+function customerPolicy(accountId: string, name: string, path = '/'): Omit<CustomerPolicy, 'defaultVersionId' | 'attachmentCount'> {
+  const now = Date.now();
+  return {
+    accountId,
+    name,
+    policyId: `ANPA${randomBytes(8).toString('hex').toUpperCase()}`,
+    path,
+    arn: `arn:aws:iam::${accountId}:policy${path}${name}`,
+    description: undefined,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+function group(accountId: string, name: string, path = '/'): IamGroup {
+  return { accountId, name, groupId: `AGPA${randomBytes(8).toString('hex').toUpperCase()}`, path, arn: `arn:aws:iam::${accountId}:group${path}${name}`, createdAt: Date.now() };
+}
+
+function role(accountId: string, name: string): IamRole {
+  return {
+    accountId,
+    name,
+    roleId: `AROA${randomBytes(8).toString('hex').toUpperCase()}`,
+    path: '/',
+    arn: `arn:aws:iam::${accountId}:role/${name}`,
+    assumeRolePolicy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: accountId }, Action: 'sts:AssumeRole' }] }),
+    description: undefined,
+    maxSessionDuration: 3600,
+    createdAt: Date.now(),
+  };
+}
+
+function session(accountId: string, roleName: string, createdAt: number, expiresAt: number): RoleSession {
+  return {
+    accessKeyId: `ASIA${randomBytes(8).toString('hex').toUpperCase()}`,
+    accountId,
+    roleName,
+    sessionName: 'test-session',
+    sealedSecret: `sealed:${randomBytes(16).toString('base64url')}`,
+    sealedToken: `sealed:${randomBytes(16).toString('base64url')}`,
+    expiresAt,
+    createdAt,
   };
 }
 
@@ -128,25 +185,25 @@ function runIdentityStoreSuite(name: string, open: () => Promise<Stores>, cleanu
         const staysKey = key(account, 'stays');
         const rootKey = key(account, undefined);
         for (const k of [goneKey, staysKey, rootKey]) await ids.createAccessKey(k);
-        await ids.putUserPolicy(account, 'gone', { name: 'p', document: doc('ecr:*') });
-        await ids.attachUserPolicy(account, 'gone', 'arn:aws:iam::aws:policy/AdministratorAccess');
-        await ids.putUserPolicy(account, 'stays', { name: 'p', document: doc('ecr:*') });
+        await ids.putInlinePolicy(account, { type: 'user', name: 'gone' }, { name: 'p', document: doc('ecr:*') });
+        await ids.attachPolicy(account, { type: 'user', name: 'gone' }, 'arn:aws:iam::aws:policy/AdministratorAccess');
+        await ids.putInlinePolicy(account, { type: 'user', name: 'stays' }, { name: 'p', document: doc('ecr:*') });
 
         assert.equal(await expectGeneration(true, () => ids.deleteUser(account, 'gone')), true);
         assert.equal(await ids.getUser(account, 'gone'), undefined);
         assert.equal(await ids.getAccessKey(goneKey.accessKeyId), undefined);
         assert.deepEqual(await ids.listAccessKeys(account, 'gone'), []);
-        assert.deepEqual(await ids.listUserPolicies(account, 'gone'), []);
-        assert.deepEqual(await ids.listAttachedUserPolicies(account, 'gone'), []);
+        assert.deepEqual(await ids.listInlinePolicies(account, { type: 'user', name: 'gone' }), []);
+        assert.deepEqual(await ids.listAttachedPolicies(account, { type: 'user', name: 'gone' }), []);
         assert.deepEqual(await ids.getAccessKey(staysKey.accessKeyId), staysKey);
         assert.deepEqual(await ids.getAccessKey(rootKey.accessKeyId), rootKey);
-        assert.equal((await ids.listUserPolicies(account, 'stays')).length, 1);
+        assert.equal((await ids.listInlinePolicies(account, { type: 'user', name: 'stays' })).length, 1);
 
         assert.equal(await expectGeneration(false, () => ids.deleteUser(account, 'gone')), false);
         // A re-created user starts with nothing.
         await ids.createUser(user(account, 'gone'));
         assert.deepEqual(await ids.listAccessKeys(account, 'gone'), []);
-        assert.deepEqual(await ids.listUserPolicies(account, 'gone'), []);
+        assert.deepEqual(await ids.listInlinePolicies(account, { type: 'user', name: 'gone' }), []);
       });
     });
 
@@ -256,30 +313,30 @@ function runIdentityStoreSuite(name: string, open: () => Promise<Stores>, cleanu
         const account = newAccount();
         await ids.createUser(user(account, 'u'));
         await ids.createUser(user(account, 'v'));
-        await expectGeneration(true, () => ids.putUserPolicy(account, 'u', { name: 'pull', document: doc('ecr:BatchGetImage') }));
-        await ids.putUserPolicy(account, 'u', { name: 'Push', document: doc('ecr:PutImage') });
-        await ids.putUserPolicy(account, 'u', { name: 'admin', document: doc('*') });
-        await ids.putUserPolicy(account, 'v', { name: 'pull', document: doc('ecr:Describe*') });
+        await expectGeneration(true, () => ids.putInlinePolicy(account, { type: 'user', name: 'u' }, { name: 'pull', document: doc('ecr:BatchGetImage') }));
+        await ids.putInlinePolicy(account, { type: 'user', name: 'u' }, { name: 'Push', document: doc('ecr:PutImage') });
+        await ids.putInlinePolicy(account, { type: 'user', name: 'u' }, { name: 'admin', document: doc('*') });
+        await ids.putInlinePolicy(account, { type: 'user', name: 'v' }, { name: 'pull', document: doc('ecr:Describe*') });
 
-        assert.deepEqual(await ids.getUserPolicy(account, 'u', 'pull'), { name: 'pull', document: doc('ecr:BatchGetImage') });
-        assert.equal(await ids.getUserPolicy(account, 'u', 'nope'), undefined);
-        assert.equal(await ids.getUserPolicy(account, 'w', 'pull'), undefined);
+        assert.deepEqual(await ids.getInlinePolicy(account, { type: 'user', name: 'u' }, 'pull'), { name: 'pull', document: doc('ecr:BatchGetImage') });
+        assert.equal(await ids.getInlinePolicy(account, { type: 'user', name: 'u' }, 'nope'), undefined);
+        assert.equal(await ids.getInlinePolicy(account, { type: 'user', name: 'w' }, 'pull'), undefined);
         assert.deepEqual(
-          (await ids.listUserPolicies(account, 'u')).map((p) => p.name),
+          (await ids.listInlinePolicies(account, { type: 'user', name: 'u' })).map((p) => p.name),
           ['Push', 'admin', 'pull'],
         );
 
         // Re-putting replaces the document, and counts as a change.
-        await expectGeneration(true, () => ids.putUserPolicy(account, 'u', { name: 'pull', document: doc('ecr:*') }));
-        assert.deepEqual(await ids.getUserPolicy(account, 'u', 'pull'), { name: 'pull', document: doc('ecr:*') });
-        assert.equal((await ids.listUserPolicies(account, 'u')).length, 3);
-        assert.deepEqual(await ids.getUserPolicy(account, 'v', 'pull'), { name: 'pull', document: doc('ecr:Describe*') });
+        await expectGeneration(true, () => ids.putInlinePolicy(account, { type: 'user', name: 'u' }, { name: 'pull', document: doc('ecr:*') }));
+        assert.deepEqual(await ids.getInlinePolicy(account, { type: 'user', name: 'u' }, 'pull'), { name: 'pull', document: doc('ecr:*') });
+        assert.equal((await ids.listInlinePolicies(account, { type: 'user', name: 'u' })).length, 3);
+        assert.deepEqual(await ids.getInlinePolicy(account, { type: 'user', name: 'v' }, 'pull'), { name: 'pull', document: doc('ecr:Describe*') });
 
-        assert.equal(await expectGeneration(true, () => ids.deleteUserPolicy(account, 'u', 'pull')), true);
-        assert.equal(await ids.getUserPolicy(account, 'u', 'pull'), undefined);
-        assert.equal(await expectGeneration(false, () => ids.deleteUserPolicy(account, 'u', 'pull')), false);
+        assert.equal(await expectGeneration(true, () => ids.deleteInlinePolicy(account, { type: 'user', name: 'u' }, 'pull')), true);
+        assert.equal(await ids.getInlinePolicy(account, { type: 'user', name: 'u' }, 'pull'), undefined);
+        assert.equal(await expectGeneration(false, () => ids.deleteInlinePolicy(account, { type: 'user', name: 'u' }, 'pull')), false);
         assert.deepEqual(
-          (await ids.listUserPolicies(account, 'u')).map((p) => p.name),
+          (await ids.listInlinePolicies(account, { type: 'user', name: 'u' })).map((p) => p.name),
           ['Push', 'admin'],
         );
       });
@@ -288,9 +345,9 @@ function runIdentityStoreSuite(name: string, open: () => Promise<Stores>, cleanu
         const ids = stores.identities;
         const account = newAccount();
         await expectGeneration(false, () =>
-          assert.rejects(ids.putUserPolicy(account, 'ghost', { name: 'p', document: doc('*') }), NoSuchUserError),
+          assert.rejects(ids.putInlinePolicy(account, { type: 'user', name: 'ghost' }, { name: 'p', document: doc('*') }), NoSuchUserError),
         );
-        assert.deepEqual(await ids.listUserPolicies(account, 'ghost'), []);
+        assert.deepEqual(await ids.listInlinePolicies(account, { type: 'user', name: 'ghost' }), []);
       });
     });
 
@@ -302,17 +359,238 @@ function runIdentityStoreSuite(name: string, open: () => Promise<Stores>, cleanu
         const admin = 'arn:aws:iam::aws:policy/AdministratorAccess';
         const pull = 'arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly';
         const custom = `arn:aws:iam::${account}:policy/Custom`;
-        await expectGeneration(true, () => ids.attachUserPolicy(account, 'u', pull));
-        await ids.attachUserPolicy(account, 'u', custom);
-        await ids.attachUserPolicy(account, 'u', admin);
-        await expectGeneration(false, () => ids.attachUserPolicy(account, 'u', admin));
-        assert.deepEqual(await ids.listAttachedUserPolicies(account, 'u'), [custom, admin, pull].sort());
-        assert.deepEqual(await ids.listAttachedUserPolicies(account, 'other'), []);
+        await ids.createPolicy(customerPolicy(account, 'Custom'), doc('ecr:*'));
+        await expectGeneration(true, () => ids.attachPolicy(account, { type: 'user', name: 'u' }, pull));
+        await ids.attachPolicy(account, { type: 'user', name: 'u' }, custom);
+        await ids.attachPolicy(account, { type: 'user', name: 'u' }, admin);
+        await expectGeneration(false, () => ids.attachPolicy(account, { type: 'user', name: 'u' }, admin));
+        assert.deepEqual(await ids.listAttachedPolicies(account, { type: 'user', name: 'u' }), [custom, admin, pull].sort());
+        assert.deepEqual(await ids.listAttachedPolicies(account, { type: 'user', name: 'other' }), []);
 
-        assert.equal(await expectGeneration(true, () => ids.detachUserPolicy(account, 'u', admin)), true);
-        assert.equal(await expectGeneration(false, () => ids.detachUserPolicy(account, 'u', admin)), false);
-        assert.deepEqual(await ids.listAttachedUserPolicies(account, 'u'), [custom, pull].sort());
-        await assert.rejects(ids.attachUserPolicy(account, 'ghost', admin), NoSuchUserError);
+        assert.equal(await expectGeneration(true, () => ids.detachPolicy(account, { type: 'user', name: 'u' }, admin)), true);
+        assert.equal(await expectGeneration(false, () => ids.detachPolicy(account, { type: 'user', name: 'u' }, admin)), false);
+        assert.deepEqual(await ids.listAttachedPolicies(account, { type: 'user', name: 'u' }), [custom, pull].sort());
+        await assert.rejects(ids.attachPolicy(account, { type: 'user', name: 'ghost' }, admin), NoSuchUserError);
+      });
+    });
+
+    describe('access key limit and last use', () => {
+      test('concurrent creates never pass the per-owner limit, from one or two openings of the database', async () => {
+        const ids = stores.identities;
+        const account = newAccount();
+        await ids.createUser(user(account, 'racer'));
+        const second = await open();
+        try {
+          const attempts = Array.from({ length: 12 }, (_, i) => (i % 2 === 0 ? ids : second.identities).createAccessKey(key(account, 'racer'), 2));
+          const results = await Promise.allSettled(attempts);
+          assert.equal(results.filter((r) => r.status === 'fulfilled').length, 2);
+          for (const r of results) if (r.status === 'rejected') assert.ok(r.reason instanceof LimitExceededError, String(r.reason));
+          assert.equal((await ids.listAccessKeys(account, 'racer')).length, 2);
+          // The account root's keys are limited the same way.
+          const roots = await Promise.allSettled(Array.from({ length: 6 }, () => second.identities.createAccessKey(key(account, undefined), 2)));
+          assert.equal(roots.filter((r) => r.status === 'fulfilled').length, 2);
+          assert.equal((await ids.listAccessKeys(account, undefined)).length, 2);
+        } finally {
+          await second.close();
+        }
+      });
+
+      test('last use records the service and region, and is absent until the key is used', async () => {
+        const ids = stores.identities;
+        const k = key(newAccount(), undefined);
+        await ids.createAccessKey(k);
+        assert.equal(await ids.getAccessKeyLastUse(k.accessKeyId), undefined);
+        await ids.touchAccessKey(k.accessKeyId, 1_700_000_000_000, { service: 'ecr', region: 'eu-west-1' });
+        assert.deepEqual(await ids.getAccessKeyLastUse(k.accessKeyId), { usedAt: 1_700_000_000_000, service: 'ecr', region: 'eu-west-1' });
+      });
+    });
+
+    describe('groups', () => {
+      test('create, get, list; a duplicate name is a conflict', async () => {
+        const ids = stores.identities;
+        const account = newAccount();
+        const g = group(account, 'devs');
+        await expectGeneration(true, () => ids.createGroup(g));
+        await ids.createGroup(group(account, 'admins', '/ops/'));
+        assert.deepEqual(await ids.getGroup(account, 'devs'), g);
+        assert.deepEqual((await ids.listGroups(account)).map((x) => x.name), ['admins', 'devs']);
+        await expectGeneration(false, () => assert.rejects(ids.createGroup(group(account, 'devs')), IdentityConflictError));
+        assert.equal(await ids.getGroup(account, 'nope'), undefined);
+      });
+
+      test('members: add (idempotent), list both ways, remove; the group or user must exist', async () => {
+        const ids = stores.identities;
+        const account = newAccount();
+        await ids.createGroup(group(account, 'devs'));
+        await ids.createGroup(group(account, 'ops'));
+        await ids.createUser(user(account, 'ann'));
+        await ids.createUser(user(account, 'bob'));
+        await expectGeneration(true, () => ids.addUserToGroup(account, 'devs', 'ann'));
+        await expectGeneration(false, () => ids.addUserToGroup(account, 'devs', 'ann'));
+        await ids.addUserToGroup(account, 'devs', 'bob');
+        await ids.addUserToGroup(account, 'ops', 'ann');
+        assert.deepEqual((await ids.listGroupMembers(account, 'devs')).map((u) => u.name), ['ann', 'bob']);
+        assert.deepEqual((await ids.listGroupsForUser(account, 'ann')).map((g) => g.name), ['devs', 'ops']);
+        await expectGeneration(false, () => assert.rejects(ids.addUserToGroup(account, 'devs', 'ghost'), NoSuchUserError));
+        await assert.rejects(ids.addUserToGroup(account, 'ghosts', 'ann'), NoSuchEntityError);
+        assert.equal(await expectGeneration(true, () => ids.removeUserFromGroup(account, 'ops', 'ann')), true);
+        assert.equal(await expectGeneration(false, () => ids.removeUserFromGroup(account, 'ops', 'ann')), false);
+        assert.deepEqual((await ids.listGroupsForUser(account, 'ann')).map((g) => g.name), ['devs']);
+      });
+
+      test('a group with members or policies, and a user in a group, cannot be deleted', async () => {
+        const ids = stores.identities;
+        const account = newAccount();
+        const devs: PolicyHolder = { type: 'group', name: 'devs' };
+        await ids.createGroup(group(account, 'devs'));
+        await ids.createUser(user(account, 'ann'));
+        await ids.addUserToGroup(account, 'devs', 'ann');
+        await expectGeneration(false, () => assert.rejects(ids.deleteGroup(account, 'devs'), DeleteConflictError));
+        await expectGeneration(false, () => assert.rejects(ids.deleteUser(account, 'ann'), DeleteConflictError));
+        await ids.removeUserFromGroup(account, 'devs', 'ann');
+        await ids.putInlinePolicy(account, devs, { name: 'pull', document: doc('ecr:BatchGetImage') });
+        await assert.rejects(ids.deleteGroup(account, 'devs'), DeleteConflictError);
+        await ids.deleteInlinePolicy(account, devs, 'pull');
+        await ids.attachPolicy(account, devs, 'arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly');
+        await assert.rejects(ids.deleteGroup(account, 'devs'), DeleteConflictError);
+        await ids.detachPolicy(account, devs, 'arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly');
+        assert.ok(await ids.getGroup(account, 'devs'));
+        assert.equal(await expectGeneration(true, () => ids.deleteGroup(account, 'devs')), true);
+        assert.equal(await ids.deleteGroup(account, 'devs'), false);
+        assert.equal(await ids.deleteUser(account, 'ann'), true);
+      });
+
+      test('a user\'s effective policies are its own and its groups\', inline and attached; a role\'s are its own', async () => {
+        const ids = stores.identities;
+        const account = newAccount();
+        const shared = customerPolicy(account, 'Shared');
+        await ids.createPolicy(shared, doc('ecr:ListImages'));
+        await ids.createUser(user(account, 'ann'));
+        await ids.createGroup(group(account, 'devs'));
+        await ids.createRole(role(account, 'builder'));
+        await ids.addUserToGroup(account, 'devs', 'ann');
+        await ids.putInlinePolicy(account, { type: 'user', name: 'ann' }, { name: 'own', document: doc('ecr:PutImage') });
+        await ids.putInlinePolicy(account, { type: 'group', name: 'devs' }, { name: 'team', document: doc('ecr:BatchGetImage') });
+        await ids.attachPolicy(account, { type: 'group', name: 'devs' }, shared.arn);
+        await ids.attachPolicy(account, { type: 'group', name: 'devs' }, 'arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly');
+        await ids.attachPolicy(account, { type: 'user', name: 'ann' }, 'arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly');
+        await ids.putInlinePolicy(account, { type: 'role', name: 'builder' }, { name: 'push', document: doc('ecr:CompleteLayerUpload') });
+        const ann = await ids.effectivePolicies(account, { type: 'user', name: 'ann' });
+        assert.deepEqual(ann.documents.map((d) => d.document).sort(), [doc('ecr:PutImage'), doc('ecr:BatchGetImage'), doc('ecr:ListImages')].sort());
+        assert.deepEqual(ann.awsManagedArns, ['arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly']);
+        const builder = await ids.effectivePolicies(account, { type: 'role', name: 'builder' });
+        assert.deepEqual(builder, { documents: [{ label: 'role/builder/push', document: doc('ecr:CompleteLayerUpload') }], awsManagedArns: [] });
+        // The same names as a role or group do not leak into each other.
+        assert.deepEqual((await ids.effectivePolicies(account, { type: 'role', name: 'devs' })).documents, []);
+      });
+    });
+
+    describe('roles and sessions', () => {
+      test('create, get, list, update the trust policy; a duplicate name is a conflict', async () => {
+        const ids = stores.identities;
+        const account = newAccount();
+        const r = role(account, 'builder');
+        await expectGeneration(true, () => ids.createRole(r));
+        assert.deepEqual(await ids.getRole(account, 'builder'), r);
+        await expectGeneration(false, () => assert.rejects(ids.createRole(role(account, 'builder')), IdentityConflictError));
+        assert.equal(await expectGeneration(true, () => ids.updateAssumeRolePolicy(account, 'builder', '{"changed":true}')), true);
+        assert.equal((await ids.getRole(account, 'builder'))?.assumeRolePolicy, '{"changed":true}');
+        assert.equal(await ids.updateAssumeRolePolicy(account, 'nope', '{}'), false);
+        assert.deepEqual((await ids.listRoles(account)).map((x) => x.name), ['builder']);
+      });
+
+      test('sessions: recorded without a generation change, expired ones forgotten, gone with their role', async () => {
+        const ids = stores.identities;
+        const account = newAccount();
+        await ids.createRole(role(account, 'builder'));
+        const now = Date.now();
+        const old = session(account, 'builder', now - 10_000, now - 5_000);
+        await ids.createRoleSession(old);
+        const live = session(account, 'builder', now, now + 3_600_000);
+        await expectGeneration(false, () => ids.createRoleSession(live));
+        assert.deepEqual(await ids.getRoleSession(live.accessKeyId), live);
+        assert.equal(await ids.getRoleSession(old.accessKeyId), undefined);
+        await expectGeneration(false, () => assert.rejects(ids.createRoleSession(session(account, 'ghost', now, now + 1000)), NoSuchEntityError));
+        assert.equal(await expectGeneration(true, () => ids.deleteRole(account, 'builder')), true);
+        assert.equal(await ids.getRoleSession(live.accessKeyId), undefined);
+      });
+
+      test('a role with policies cannot be deleted', async () => {
+        const ids = stores.identities;
+        const account = newAccount();
+        const builder: PolicyHolder = { type: 'role', name: 'builder' };
+        await ids.createRole(role(account, 'builder'));
+        await ids.putInlinePolicy(account, builder, { name: 'push', document: doc('ecr:PutImage') });
+        await expectGeneration(false, () => assert.rejects(ids.deleteRole(account, 'builder'), DeleteConflictError));
+        await ids.deleteInlinePolicy(account, builder, 'push');
+        await ids.attachPolicy(account, builder, 'arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPowerUser');
+        await assert.rejects(ids.deleteRole(account, 'builder'), DeleteConflictError);
+        await ids.detachPolicy(account, builder, 'arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPowerUser');
+        assert.equal(await ids.deleteRole(account, 'builder'), true);
+        assert.equal(await ids.deleteRole(account, 'builder'), false);
+        await assert.rejects(ids.putInlinePolicy(account, builder, { name: 'p', document: doc('*') }), NoSuchEntityError);
+      });
+    });
+
+    describe('customer-managed policies', () => {
+      test('create (v1 is the default), get, list; a duplicate name is a conflict; attach needs the policy', async () => {
+        const ids = stores.identities;
+        const account = newAccount();
+        const p = customerPolicy(account, 'Pull', '/team/');
+        const created = await expectGeneration(true, () => ids.createPolicy(p, doc('ecr:BatchGetImage')));
+        assert.deepEqual(created, { ...p, defaultVersionId: 'v1', attachmentCount: 0 });
+        assert.deepEqual(await ids.getPolicy(p.arn), created);
+        await expectGeneration(false, () => assert.rejects(ids.createPolicy(customerPolicy(account, 'Pull'), doc('*')), IdentityConflictError));
+        assert.deepEqual((await ids.listPolicies(account)).map((x) => x.arn), [p.arn]);
+        await ids.createUser(user(account, 'ann'));
+        await expectGeneration(false, () => assert.rejects(ids.attachPolicy(account, { type: 'user', name: 'ann' }, `arn:aws:iam::${account}:policy/Missing`), NoSuchEntityError));
+        // Another account's policy is not attachable here.
+        await assert.rejects(ids.attachPolicy(newAccount(), { type: 'user', name: 'ann' }, p.arn), NoSuchEntityError);
+      });
+
+      test('attachment count and delete conflicts; the default version is what applies', async () => {
+        const ids = stores.identities;
+        const account = newAccount();
+        const p = customerPolicy(account, 'Pull');
+        await ids.createPolicy(p, doc('ecr:BatchGetImage'));
+        await ids.createUser(user(account, 'ann'));
+        await ids.createGroup(group(account, 'devs'));
+        await ids.createRole(role(account, 'builder'));
+        for (const holder of [{ type: 'user', name: 'ann' }, { type: 'group', name: 'devs' }, { type: 'role', name: 'builder' }] as const) await ids.attachPolicy(account, holder, p.arn);
+        assert.equal((await ids.getPolicy(p.arn))?.attachmentCount, 3);
+        assert.equal(await ids.countPolicyAttachments(account, p.arn), 3);
+        await expectGeneration(false, () => assert.rejects(ids.deletePolicy(p.arn), DeleteConflictError));
+
+        const v2 = await expectGeneration(true, () => ids.createPolicyVersion(p.arn, doc('ecr:PutImage'), false, Date.now(), 5));
+        assert.equal(v2.versionId, 'v2');
+        assert.deepEqual((await ids.effectivePolicies(account, { type: 'role', name: 'builder' })).documents, [{ label: p.arn, document: doc('ecr:BatchGetImage') }]);
+        assert.equal(await expectGeneration(true, () => ids.setDefaultPolicyVersion(p.arn, 'v2', Date.now())), true);
+        assert.equal(await ids.setDefaultPolicyVersion(p.arn, 'v9', Date.now()), false);
+        assert.deepEqual((await ids.effectivePolicies(account, { type: 'role', name: 'builder' })).documents, [{ label: p.arn, document: doc('ecr:PutImage') }]);
+        assert.deepEqual((await ids.listPolicyVersions(p.arn)).map((v) => [v.versionId, v.isDefault]), [['v2', true], ['v1', false]]);
+        await expectGeneration(false, () => assert.rejects(ids.deletePolicyVersion(p.arn, 'v2'), DeleteConflictError));
+
+        for (const holder of [{ type: 'user', name: 'ann' }, { type: 'group', name: 'devs' }, { type: 'role', name: 'builder' }] as const) await ids.detachPolicy(account, holder, p.arn);
+        // Still a second version: IAM wants it deleted first.
+        await assert.rejects(ids.deletePolicy(p.arn), DeleteConflictError);
+        assert.equal(await ids.deletePolicyVersion(p.arn, 'v1'), true);
+        assert.equal(await ids.deletePolicyVersion(p.arn, 'v1'), false);
+        assert.equal(await expectGeneration(true, () => ids.deletePolicy(p.arn)), true);
+        assert.equal(await ids.getPolicy(p.arn), undefined);
+        assert.deepEqual(await ids.listPolicyVersions(p.arn), []);
+        assert.equal(await ids.deletePolicy(p.arn), false);
+      });
+
+      test('at most maxVersions versions; version ids are never reused', async () => {
+        const ids = stores.identities;
+        const account = newAccount();
+        const p = customerPolicy(account, 'Many');
+        await ids.createPolicy(p, doc('ecr:ListImages'));
+        for (let i = 2; i <= 5; i++) assert.equal((await ids.createPolicyVersion(p.arn, doc('ecr:ListImages'), true, Date.now(), 5)).versionId, `v${i}`);
+        await expectGeneration(false, () => assert.rejects(ids.createPolicyVersion(p.arn, doc('ecr:ListImages'), false, Date.now(), 5), LimitExceededError));
+        assert.equal(await ids.deletePolicyVersion(p.arn, 'v3'), true);
+        assert.equal((await ids.createPolicyVersion(p.arn, doc('ecr:ListImages'), false, Date.now(), 5)).versionId, 'v6');
+        await assert.rejects(ids.createPolicyVersion(`arn:aws:iam::${account}:policy/Missing`, doc('*'), false, Date.now(), 5), NoSuchEntityError);
       });
     });
 
@@ -343,9 +621,9 @@ function runIdentityStoreSuite(name: string, open: () => Promise<Stores>, cleanu
           await ids.listAccessKeys(account, 'r');
           await ids.listAccessKeys(account, undefined);
           await ids.getAccessKey('AKIANOPE');
-          await ids.listUserPolicies(account, 'r');
-          await ids.getUserPolicy(account, 'r', 'p');
-          await ids.listAttachedUserPolicies(account, 'r');
+          await ids.listInlinePolicies(account, { type: 'user', name: 'r' });
+          await ids.getInlinePolicy(account, { type: 'user', name: 'r' }, 'p');
+          await ids.listAttachedPolicies(account, { type: 'user', name: 'r' });
         });
       });
     });

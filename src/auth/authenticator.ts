@@ -1,7 +1,7 @@
-import type { Caller } from '../iam/authorizer.js';
-import { rootPrincipal, type Authorizer } from '../iam/authorizer.js';
+import { rootPrincipal, type Authorizer, type Caller } from '../iam/authorizer.js';
+import type { RequestPrincipal } from '../iam/policy/index.js';
 import type { AdminCredential } from './admin-credential.js';
-import type { RegistryTokens } from './registry-token.js';
+import type { RegistryTokenClaims, RegistryTokens } from './registry-token.js';
 
 /**
  * Resolves a `/v2/` Authorization header to a caller: `AWS:<registry token>`
@@ -28,7 +28,10 @@ export class Authenticator {
     const now = Date.now();
     const known = this.verifiedTokens.get(authorization);
     if (known && known.expiresAtMs > now) {
-      return (await this.authorizer.keyIsActive(known.caller.accessKeyId as string)) ? known.caller : undefined;
+      const accessKeyId = known.caller.accessKeyId as string;
+      if (!(await this.authorizer.keyIsActive(accessKeyId))) return undefined;
+      this.authorizer.recordKeyUse(accessKeyId, 'ecr');
+      return known.caller;
     }
     // `Bearer <token>` (Docker token flow) and `Basic base64(AWS:<token>)` (docker login) carry the same token.
     const decoded = bearer ? `AWS:${authorization.slice(7).trim()}` : Buffer.from(authorization.slice(6).trim(), 'base64').toString('utf8');
@@ -36,11 +39,8 @@ export class Authenticator {
       const claims = this.tokens.verify(decoded.slice(4), Math.floor(now / 1000));
       // `/v2/` here is the private registry: a token minted by ECR Public does not open it.
       if (!claims || claims.svc !== 'ecr' || !(await this.authorizer.keyIsActive(claims.akid))) return undefined;
-      const principal =
-        claims.typ === 'Account'
-          ? rootPrincipal(claims.acct)
-          : { arn: claims.sub, accountId: claims.acct, type: 'User' as const, userId: claims.uid, ...(claims.usr ? { username: claims.usr } : {}) };
-      const caller: Caller = { principal, accessKeyId: claims.akid };
+      this.authorizer.recordKeyUse(claims.akid, 'ecr');
+      const caller: Caller = { principal: principalOf(claims), accessKeyId: claims.akid, expiresAt: claims.exp * 1000 };
       if (this.verifiedTokens.size >= 10_000) this.verifiedTokens.clear();
       this.verifiedTokens.set(authorization, { caller, expiresAtMs: claims.exp * 1000 });
       return caller;
@@ -48,5 +48,17 @@ export class Authenticator {
     if (bearer) return undefined;
     const admin = await this.admin.authenticate(authorization);
     return admin && { principal: rootPrincipal(this.defaultAccountId), accessKeyId: undefined };
+  }
+}
+
+/** The principal a token names, as authorization needs it. */
+function principalOf(claims: RegistryTokenClaims): RequestPrincipal {
+  switch (claims.typ) {
+    case 'Account':
+      return rootPrincipal(claims.acct);
+    case 'User':
+      return { arn: claims.sub, accountId: claims.acct, type: 'User', userId: claims.uid, ...(claims.usr ? { username: claims.usr } : {}) };
+    case 'AssumedRole':
+      return { arn: claims.sub, accountId: claims.acct, type: 'AssumedRole', userId: claims.uid, ...(claims.rarn ? { roleArn: claims.rarn } : {}) };
   }
 }

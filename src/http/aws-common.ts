@@ -47,7 +47,7 @@ export async function signedCall(
   request: FastifyRequest,
   authorizer: Authorizer,
   options: { expectedService: string | string[]; errorStyle?: 'json' | 'query' },
-): Promise<{ body: Buffer; caller: Caller; service: string }> {
+): Promise<{ body: Buffer; caller: Caller; service: string; region: string }> {
   const body = await readBody(request);
   const verified = await verifySigV4(
     { method: request.method, path: request.url, headers: request.headers as Record<string, string | string[]>, body },
@@ -55,14 +55,17 @@ export async function signedCall(
     { now: new Date(), ...options },
   );
   if (!verified.ok) throw new AwsError(verified.error.code, verified.error.message, verified.error.status);
-  return { body, caller: verified.credentials.principal, service: verified.service };
+  authorizer.recordKeyUse(verified.accessKeyId, verified.service, verified.region);
+  return { body, caller: verified.credentials.principal, service: verified.service, region: verified.region };
 }
 
-/** Finds the secret and the caller of an active access key, for SigV4. */
+/** Finds the secret (and for temporary credentials the session token and expiry) and the caller of an active access key, for SigV4. */
 function keyLookup(authorizer: Authorizer): (accessKeyId: string) => Promise<SignedCaller | undefined> {
   return async (accessKeyId) => {
     const credentials = await authorizer.credentialsFor(accessKeyId);
-    return credentials && { secretAccessKey: credentials.secretAccessKey, principal: credentials.caller };
+    if (!credentials) return undefined;
+    const { secretAccessKey, sessionToken, expiration, caller } = credentials;
+    return { secretAccessKey, principal: caller, ...(sessionToken === undefined ? {} : { sessionToken }), ...(expiration === undefined ? {} : { expiration }) };
   };
 }
 

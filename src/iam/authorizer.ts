@@ -1,16 +1,21 @@
 import type { RootAccount } from '../accounts/root-account.js';
 import type { ServerKey } from '../accounts/server-key.js';
-import type { IdentityStore } from './identity-store.js';
+import type { IdentityStore, PolicyHolder } from './identity-store.js';
 import { evaluate, getManagedPolicy, parsePolicy, tryParsePolicy, type EvaluationResult, type Policy, type RequestContext, type RequestPrincipal } from './policy/index.js';
 
 /** An authenticated caller: who it is, and the key it used (none for the administrator login). */
 export interface Caller {
   principal: RequestPrincipal;
   accessKeyId: string | undefined;
+  /** Temporary credentials (a role session) stop working at this instant, ms since the epoch. */
+  expiresAt?: number;
 }
 
 export interface KeyCredentials {
   secretAccessKey: string;
+  /** Temporary credentials only: the token every request must carry, and their expiry. */
+  sessionToken?: string;
+  expiration?: Date;
   caller: Caller;
 }
 
@@ -18,6 +23,9 @@ export interface KeyCredentials {
 const GENERATION_CHECK_MS = 1000;
 const MAX_CACHED_KEYS = 10_000;
 const ACCESS_KEY_ID = /^[A-Z0-9]{16,128}$/;
+/** Use of a key is written at most this often per key and process, off the request's path. */
+const KEY_USE_RECORD_MS = 60_000;
+const MAX_RECORDED_KEYS = 10_000;
 
 /** What an account root may do in its own account: everything (AWS grants it implicitly, no policy needed). */
 const ROOT_IDENTITY: readonly Policy[] = [parsePolicy('{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}', { kind: 'identity', name: 'account-root' })];
@@ -28,6 +36,27 @@ export function rootPrincipal(accountId: string): RequestPrincipal {
 
 export function userPrincipal(user: { accountId: string; arn: string; userId: string; name: string }): RequestPrincipal {
   return { arn: user.arn, accountId: user.accountId, type: 'User', userId: user.userId, username: user.name };
+}
+
+/** A session of a role: `arn:aws:sts::<acct>:assumed-role/<role>/<session>`, `aws:userid` `AROA…:<session>`, `aws:PrincipalArn` the role's ARN. */
+export function roleSessionPrincipal(role: { accountId: string; name: string; roleId: string; arn: string }, sessionName: string): RequestPrincipal {
+  return {
+    arn: `arn:aws:sts::${role.accountId}:assumed-role/${role.name}/${sessionName}`,
+    accountId: role.accountId,
+    type: 'AssumedRole',
+    userId: `${role.roleId}:${sessionName}`,
+    roleArn: role.arn,
+  };
+}
+
+/** Whose identity policies apply to a principal: a user's, a session's role's, or none (root, anonymous, services). */
+function policyHolderOf(principal: RequestPrincipal): PolicyHolder | undefined {
+  if (principal.type === 'User' && principal.username) return { type: 'user', name: principal.username };
+  if (principal.type === 'AssumedRole') {
+    const role = /^arn:[^:]+:sts::\d{12}:assumed-role\/([^/]+)\//.exec(principal.arn)?.[1];
+    if (role) return { type: 'role', name: role };
+  }
+  return undefined;
 }
 
 /**
@@ -42,11 +71,14 @@ export class Authorizer {
   private policies = new Map<string, Promise<Policy[]>>();
   private generation = -1;
   private checkedAt = 0;
+  /** When this process last wrote each key's use. */
+  private readonly keyUseRecordedAt = new Map<string, number>();
 
   constructor(
     private readonly identities: IdentityStore,
     private readonly serverKey: ServerKey,
     private readonly root: RootAccount,
+    private readonly onBackgroundError: (error: unknown) => void = (error) => process.emitWarning(`recording an access key's last use failed: ${String(error)}`),
   ) {}
 
   /** Drops every cached key and policy (after this process changed one). */
@@ -87,6 +119,7 @@ export class Authorizer {
   }
 
   private async loadKey(accessKeyId: string): Promise<KeyCredentials | null> {
+    if (accessKeyId.startsWith('ASIA')) return this.loadRoleSession(accessKeyId);
     const key = await this.identities.getAccessKey(accessKeyId);
     if (!key || key.status !== 'Active') return null;
     let principal: RequestPrincipal;
@@ -105,9 +138,43 @@ export class Authorizer {
     }
   }
 
-  /** Whether a key (e.g. the one that minted a registry token) still exists and is active. */
+  /** Temporary credentials: usable while the session and its role exist (its expiry is checked by whoever uses them). */
+  private async loadRoleSession(accessKeyId: string): Promise<KeyCredentials | null> {
+    const session = await this.identities.getRoleSession(accessKeyId);
+    if (!session) return null;
+    const role = await this.identities.getRole(session.accountId, session.roleName);
+    if (!role) return null;
+    try {
+      return {
+        secretAccessKey: this.serverKey.decrypt(session.sealedSecret),
+        sessionToken: this.serverKey.decrypt(session.sealedToken),
+        expiration: new Date(session.expiresAt),
+        caller: { principal: roleSessionPrincipal(role, session.sessionName), accessKeyId, expiresAt: session.expiresAt },
+      };
+    } catch {
+      return null;
+    }
+  }
+
+  /** Whether a key (e.g. the one that minted a registry token) still exists, is active and, for temporary credentials, unexpired. */
   async keyIsActive(accessKeyId: string): Promise<boolean> {
-    return (await this.credentialsFor(accessKeyId)) !== undefined;
+    const credentials = await this.credentialsFor(accessKeyId);
+    return credentials !== undefined && (credentials.expiration === undefined || credentials.expiration.getTime() > Date.now());
+  }
+
+  /**
+   * Notes that a long-term access key was used, for GetAccessKeyLastUsed: at
+   * most once a minute per key in this process, written in the background
+   * so no request waits for it.
+   */
+  recordKeyUse(accessKeyId: string, service: string, region: string = this.root.region): void {
+    if (accessKeyId === this.root.accessKeyId || accessKeyId.startsWith('ASIA')) return;
+    const now = Date.now();
+    const last = this.keyUseRecordedAt.get(accessKeyId);
+    if (last !== undefined && now - last < KEY_USE_RECORD_MS) return;
+    if (this.keyUseRecordedAt.size >= MAX_RECORDED_KEYS) this.keyUseRecordedAt.clear();
+    this.keyUseRecordedAt.set(accessKeyId, now);
+    this.identities.touchAccessKey(accessKeyId, now, { service, region }).catch(this.onBackgroundError);
   }
 
   /** The root of the resource's own account: allowed everything there that no resource policy explicitly denies. */
@@ -132,33 +199,34 @@ export class Authorizer {
     resourcePolicies: readonly Policy[] = [],
   ): Promise<EvaluationResult> {
     const { principal } = caller;
-    const identity =
-      principal.type === 'Account' ? ROOT_IDENTITY : principal.type === 'User' && principal.username ? await this.userPolicies(principal.accountId, principal.username) : [];
+    const holder = policyHolderOf(principal);
+    const identity = principal.type === 'Account' ? ROOT_IDENTITY : holder ? await this.identityPolicies(principal.accountId, holder) : [];
     return evaluate({ principal, action, resource, resourceAccountId, context }, { identity, resource: resourcePolicies });
   }
 
-  private async userPolicies(accountId: string, userName: string): Promise<Policy[]> {
+  /** A user's policies (its own and its groups') or a role's, parsed once per generation. */
+  private async identityPolicies(accountId: string, holder: PolicyHolder): Promise<Policy[]> {
     await this.fresh();
-    const key = `${accountId}/${userName}`;
+    const key = `${accountId}/${holder.type}/${holder.name}`;
     const cache = this.policies;
     let policies = cache.get(key);
     if (!policies) {
-      policies = this.loadUserPolicies(accountId, userName);
+      policies = this.loadIdentityPolicies(accountId, holder);
       cache.set(key, policies);
       policies.catch(() => cache.delete(key));
     }
     return policies;
   }
 
-  private async loadUserPolicies(accountId: string, userName: string): Promise<Policy[]> {
-    const [inline, attached] = await Promise.all([this.identities.listUserPolicies(accountId, userName), this.identities.listAttachedUserPolicies(accountId, userName)]);
+  private async loadIdentityPolicies(accountId: string, holder: PolicyHolder): Promise<Policy[]> {
+    const { documents, awsManagedArns } = await this.identities.effectivePolicies(accountId, holder);
     const policies: Policy[] = [];
-    for (const p of inline) {
+    for (const { label, document } of documents) {
       // Stored documents were validated when put; one that no longer parses grants nothing (fails closed).
-      const parsed = tryParsePolicy(p.document, { kind: 'identity', name: `${userName}/${p.name}` });
+      const parsed = tryParsePolicy(document, { kind: 'identity', name: label });
       if (parsed.ok) policies.push(parsed.policy);
     }
-    for (const arn of attached) {
+    for (const arn of awsManagedArns) {
       const managed = getManagedPolicy(arn);
       if (managed) policies.push(managed.policy);
     }

@@ -98,6 +98,9 @@ export interface AccessKeysTable {
   status: 'Active' | 'Inactive';
   created_at: Int8;
   last_used_at: Int8 | null;
+  /** Where it was last used: the signing service and region (migration 0005). */
+  last_used_service: string | null;
+  last_used_region: string | null;
 }
 
 export interface IamUserPoliciesTable {
@@ -119,6 +122,86 @@ export interface IamGenerationTable {
   value: Int8;
 }
 
+/** An IAM group (migration 0005). */
+export interface IamGroupsTable {
+  account_id: string;
+  name: string;
+  group_id: string;
+  path: string;
+  arn: string;
+  created_at: Int8;
+}
+
+export interface IamGroupMembersTable {
+  account_id: string;
+  group_name: string;
+  user_name: string;
+}
+
+/** An IAM role and its trust policy (migration 0005). */
+export interface IamRolesTable {
+  account_id: string;
+  name: string;
+  role_id: string;
+  path: string;
+  arn: string;
+  assume_role_policy: string;
+  description: string | null;
+  max_session_duration: number;
+  created_at: Int8;
+}
+
+/** Inline policies of groups and roles. */
+export interface IamEntityPoliciesTable {
+  account_id: string;
+  entity_type: 'group' | 'role';
+  entity_name: string;
+  policy_name: string;
+  document: string;
+}
+
+/** Managed policies attached to groups and roles, by ARN. */
+export interface IamEntityAttachedPoliciesTable {
+  account_id: string;
+  entity_type: 'group' | 'role';
+  entity_name: string;
+  policy_arn: string;
+}
+
+/** A customer-managed policy; its documents are in iam_policy_versions. */
+export interface IamPoliciesTable {
+  account_id: string;
+  name: string;
+  policy_id: string;
+  path: string;
+  arn: string;
+  description: string | null;
+  default_version_id: string;
+  /** The number of the next version (`v<n>`): IAM never reuses a version id. */
+  next_version: number;
+  created_at: Int8;
+  updated_at: Int8;
+}
+
+export interface IamPolicyVersionsTable {
+  policy_arn: string;
+  version_id: string;
+  document: string;
+  created_at: Int8;
+}
+
+/** Temporary credentials of an assumed role; secret and session token sealed by the server key. */
+export interface IamRoleSessionsTable {
+  access_key_id: string;
+  account_id: string;
+  role_name: string;
+  session_name: string;
+  sealed_secret: string;
+  sealed_token: string;
+  expires_at: Int8;
+  created_at: Int8;
+}
+
 export interface Database {
   accounts: AccountsTable;
   repositories: RepositoriesTable;
@@ -133,4 +216,12 @@ export interface Database {
   iam_user_policies: IamUserPoliciesTable;
   iam_user_attached_policies: IamUserAttachedPoliciesTable;
   iam_generation: IamGenerationTable;
+  iam_groups: IamGroupsTable;
+  iam_group_members: IamGroupMembersTable;
+  iam_roles: IamRolesTable;
+  iam_entity_policies: IamEntityPoliciesTable;
+  iam_entity_attached_policies: IamEntityAttachedPoliciesTable;
+  iam_policies: IamPoliciesTable;
+  iam_policy_versions: IamPolicyVersionsTable;
+  iam_role_sessions: IamRoleSessionsTable;
 }

@@ -292,6 +292,123 @@ function accounts(dialect: SqlDialectName): Migration {
 /** The prefix migration 0004 gives repositories that predate accounts. */
 export const LEGACY_REPOSITORY_MARK = '~/';
 
+/**
+ * IAM groups, roles, customer-managed policies and role sessions (STS
+ * AssumeRole), and where an access key was last used. Inline and attached
+ * policies of groups and roles share one table each, keyed by the entity's
+ * type; users keep theirs from 0003. Conflicts IAM reports (deleting a group
+ * with members, a policy still attached, …) are checked by the identity
+ * store inside its serialized change transactions, not by foreign keys.
+ * Sessions go with their role (ON DELETE CASCADE).
+ */
+function iamGroupsRoles(dialect: SqlDialectName): Migration {
+  const t = typesFor(dialect);
+  return {
+    async up(db: AnyKysely): Promise<void> {
+      await db.schema
+        .createTable('iam_groups')
+        .addColumn('account_id', t.key, (c) => c.notNull())
+        .addColumn('name', t.key, (c) => c.notNull())
+        .addColumn('group_id', t.key, (c) => c.notNull().unique())
+        .addColumn('path', 'text', (c) => c.notNull())
+        .addColumn('arn', 'text', (c) => c.notNull())
+        .addColumn('created_at', t.int8, (c) => c.notNull())
+        .addPrimaryKeyConstraint('iam_groups_pk', ['account_id', 'name'])
+        .execute();
+
+      await db.schema
+        .createTable('iam_group_members')
+        .addColumn('account_id', t.key, (c) => c.notNull())
+        .addColumn('group_name', t.key, (c) => c.notNull())
+        .addColumn('user_name', t.key, (c) => c.notNull())
+        .addPrimaryKeyConstraint('iam_group_members_pk', ['account_id', 'group_name', 'user_name'])
+        .addForeignKeyConstraint('iam_group_members_group_fk', ['account_id', 'group_name'], 'iam_groups', ['account_id', 'name'])
+        .addForeignKeyConstraint('iam_group_members_user_fk', ['account_id', 'user_name'], 'iam_users', ['account_id', 'name'])
+        .execute();
+      // The groups of a user (ListGroupsForUser, a user's effective policies).
+      await db.schema.createIndex('iam_group_members_user_idx').on('iam_group_members').columns(['account_id', 'user_name']).execute();
+
+      await db.schema
+        .createTable('iam_roles')
+        .addColumn('account_id', t.key, (c) => c.notNull())
+        .addColumn('name', t.key, (c) => c.notNull())
+        .addColumn('role_id', t.key, (c) => c.notNull().unique())
+        .addColumn('path', 'text', (c) => c.notNull())
+        .addColumn('arn', 'text', (c) => c.notNull())
+        .addColumn('assume_role_policy', 'text', (c) => c.notNull())
+        .addColumn('description', 'text')
+        .addColumn('max_session_duration', 'integer', (c) => c.notNull())
+        .addColumn('created_at', t.int8, (c) => c.notNull())
+        .addPrimaryKeyConstraint('iam_roles_pk', ['account_id', 'name'])
+        .execute();
+
+      await db.schema
+        .createTable('iam_entity_policies')
+        .addColumn('account_id', t.key, (c) => c.notNull())
+        .addColumn('entity_type', t.key, (c) => c.notNull().check(sql`entity_type in ('group', 'role')`))
+        .addColumn('entity_name', t.key, (c) => c.notNull())
+        .addColumn('policy_name', t.key, (c) => c.notNull())
+        .addColumn('document', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('iam_entity_policies_pk', ['account_id', 'entity_type', 'entity_name', 'policy_name'])
+        .execute();
+
+      await db.schema
+        .createTable('iam_entity_attached_policies')
+        .addColumn('account_id', t.key, (c) => c.notNull())
+        .addColumn('entity_type', t.key, (c) => c.notNull().check(sql`entity_type in ('group', 'role')`))
+        .addColumn('entity_name', t.key, (c) => c.notNull())
+        .addColumn('policy_arn', t.key, (c) => c.notNull())
+        .addPrimaryKeyConstraint('iam_entity_attached_policies_pk', ['account_id', 'entity_type', 'entity_name', 'policy_arn'])
+        .execute();
+      // Attachment counts of a policy (GetPolicy, DeletePolicy).
+      await db.schema.createIndex('iam_entity_attached_policies_arn_idx').on('iam_entity_attached_policies').columns(['policy_arn']).execute();
+      await db.schema.createIndex('iam_user_attached_policies_arn_idx').on('iam_user_attached_policies').columns(['policy_arn']).execute();
+
+      await db.schema
+        .createTable('iam_policies')
+        .addColumn('account_id', t.key, (c) => c.notNull())
+        .addColumn('name', t.key, (c) => c.notNull())
+        .addColumn('policy_id', t.key, (c) => c.notNull().unique())
+        .addColumn('path', 'text', (c) => c.notNull())
+        .addColumn('arn', t.key, (c) => c.notNull().unique())
+        .addColumn('description', 'text')
+        .addColumn('default_version_id', t.key, (c) => c.notNull())
+        .addColumn('next_version', 'integer', (c) => c.notNull())
+        .addColumn('created_at', t.int8, (c) => c.notNull())
+        .addColumn('updated_at', t.int8, (c) => c.notNull())
+        .addPrimaryKeyConstraint('iam_policies_pk', ['account_id', 'name'])
+        .execute();
+
+      await db.schema
+        .createTable('iam_policy_versions')
+        .addColumn('policy_arn', t.key, (c) => c.notNull().references('iam_policies.arn').onDelete('cascade'))
+        .addColumn('version_id', t.key, (c) => c.notNull())
+        .addColumn('document', 'text', (c) => c.notNull())
+        .addColumn('created_at', t.int8, (c) => c.notNull())
+        .addPrimaryKeyConstraint('iam_policy_versions_pk', ['policy_arn', 'version_id'])
+        .execute();
+
+      await db.schema
+        .createTable('iam_role_sessions')
+        .addColumn('access_key_id', t.key, (c) => c.primaryKey())
+        .addColumn('account_id', t.key, (c) => c.notNull())
+        .addColumn('role_name', t.key, (c) => c.notNull())
+        .addColumn('session_name', t.key, (c) => c.notNull())
+        .addColumn('sealed_secret', 'text', (c) => c.notNull())
+        .addColumn('sealed_token', 'text', (c) => c.notNull())
+        .addColumn('expires_at', t.int8, (c) => c.notNull())
+        .addColumn('created_at', t.int8, (c) => c.notNull())
+        .addForeignKeyConstraint('iam_role_sessions_role_fk', ['account_id', 'role_name'], 'iam_roles', ['account_id', 'name'], (c) => c.onDelete('cascade'))
+        .execute();
+      await db.schema.createIndex('iam_role_sessions_role_idx').on('iam_role_sessions').columns(['account_id', 'role_name']).execute();
+      await db.schema.createIndex('iam_role_sessions_expiry_idx').on('iam_role_sessions').column('expires_at').execute();
+
+      await db.schema.alterTable('access_keys').addColumn('last_used_service', 'text').execute();
+      await db.schema.alterTable('access_keys').addColumn('last_used_region', 'text').execute();
+    },
+  };
+}
+
 /** All migrations, keyed by name; names sort in the order they apply. */
 export function migrationsFor(dialect: SqlDialectName): Record<string, Migration> {
   return {
@@ -299,6 +416,7 @@ export function migrationsFor(dialect: SqlDialectName): Record<string, Migration
     '0002_upload_writer': uploadWriter(dialect),
     '0003_iam_identities': iamIdentities(dialect),
     '0004_accounts': accounts(dialect),
+    '0005_iam_groups_roles': iamGroupsRoles(dialect),
   };
 }
 
