@@ -53,9 +53,9 @@ export async function storedRootKeyId(dataDir: string): Promise<{ accessKeyId: s
 }
 
 /**
- * Replaces `<data dir>/root-access-key.json` atomically: a private temporary
- * file is written and fsynced, then renamed over the old one, so a reader
- * sees the old key or the new one, never a torn file.
+ * Replaces `<data dir>/root-access-key.json` atomically and durably: a
+ * private temporary file is written and fsynced, then renamed over the old
+ * one, so a reader sees the old key or the new one, never a torn file.
  */
 export async function storeRootKey(dataDir: string, serverKey: ServerKey, key: NewAccessKey): Promise<void> {
   const path = join(dataDir, ROOT_KEY_FILE);
@@ -63,16 +63,23 @@ export async function storeRootKey(dataDir: string, serverKey: ServerKey, key: N
   const temp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}`;
   const handle = await open(temp, 'wx', 0o600);
   try {
-    await handle.writeFile(JSON.stringify(record));
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
+    try {
+      await handle.writeFile(JSON.stringify(record));
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     await rename(temp, path);
   } catch (err) {
     await unlink(temp).catch(() => undefined);
     throw err;
+  }
+  // The rename itself survives a crash only once the directory is synced.
+  const directory = await open(dataDir, 'r');
+  try {
+    await directory.sync();
+  } finally {
+    await directory.close();
   }
 }
 
