@@ -163,7 +163,10 @@ describe('berth admin account: create, list and rotate-keys on a data directory 
 
   test('bad input exits 1 with a message and changes nothing', async () => {
     const before = await listAccounts(env);
-    const refusals: [string[], RegExp][] = [
+    const otherDefault = { ...env, BERTH_ACCOUNT_ID: '999999999999' };
+    const otherDataDir = { BERTH_DATA_DIR: join(scratch, 'other-data'), BERTH_DATABASE_URL: `sqlite:${join(scratch, 'data', 'berth.db')}` };
+    // [arguments, the message expected, the environment when it is not the servers' one]
+    const refusals: [string[], RegExp, Record<string, string>?][] = [
       [['create', '--id', '111122223333', '--alias', 'other-alias'], /account 111122223333 exists/],
       [['create', '--id', '555566667777', '--alias', 'team-a'], /public alias 'team-a' is taken by account 111122223333/],
       [['create', '--id', '12345'], /an account id is 12 digits, got '12345'/],
@@ -173,9 +176,12 @@ describe('berth admin account: create, list and rotate-keys on a data directory 
       [['create', '--id', '555566667777', '--alias', 'x'], /public alias is 2–50/],
       [['rotate-keys', '--account', '999999999999'], /there is no account 999999999999/],
       [['rotate-keys', '--account', '12'], /12 digits/],
+      [['list'], /the database has accounts but not the default account 999999999999/, otherDefault],
+      [['create', '--id', '555566667777'], /the database has accounts but not the default account 999999999999/, otherDefault],
+      [['create', '--id', '555566667777'], /did not seal the keys in this database/, otherDataDir],
     ];
-    for (const [args, message] of refusals) {
-      const result = await admin(args, env);
+    for (const [args, message, commandEnv] of refusals) {
+      const result = await admin(args, commandEnv ?? env);
       assert.equal(result.code, 1, `${args.join(' ')}: ${result.stdout}${result.stderr}`);
       assert.match(result.stderr, message);
       assert.doesNotMatch(result.stderr, /\n\s+at /, 'a message, not a stack trace');

@@ -7,7 +7,7 @@ import { openStores } from '../storage/sql/open.js';
 import { newAccessKey, ROOT_KEY_FILE, storedRootKeyId, storeRootKey, type NewAccessKey } from './root-account.js';
 import { ServerKey } from './server-key.js';
 
-/** A refusal meant for the operator: the message says what was wrong; nothing was changed. */
+/** An error meant for the operator: its message says all there is to say (printed without a stack trace). */
 export class AdminError extends Error {
   constructor(message: string) {
     super(message);
@@ -223,6 +223,27 @@ function byRetirementOrder(keys: AccessKey[]): AccessKey[] {
 }
 
 /**
+ * A key sealed with another server key would be printed but refused by every
+ * server; with PostgreSQL the data directory is easily not the servers' one.
+ * One root key that the loaded server key can open is proof enough.
+ */
+async function assertSealedWith(serverKey: ServerKey, identities: IdentityStore, accounts: Account[], dataDir: string): Promise<void> {
+  for (const account of accounts) {
+    const [key] = await identities.listAccessKeys(account.accountId, undefined);
+    if (key === undefined) continue;
+    try {
+      serverKey.decrypt(key.sealedSecret);
+      return;
+    } catch {
+      throw new AdminError(
+        `the server key in ${join(dataDir, 'server-key')} did not seal the keys in this database; ` +
+          "run the command with the servers' data directory (BERTH_DATA_DIR or --data-dir)",
+      );
+    }
+  }
+}
+
+/**
  * Prepares the data directory as a server start does (server key,
  * migrations, the default account) and opens the account commands on it,
  * so they work before the first `berth serve` and beside running servers.
@@ -232,7 +253,16 @@ export async function openAccountAdmin(config: BerthConfig): Promise<{ admin: Ac
   const stores = await openStores(config.databaseUrl);
   try {
     await stores.metadata.migrate();
+    const accounts = await stores.metadata.listAccounts();
+    // Servers create their default account at start, so its absence among existing accounts means this command is not configured as they are.
+    if (accounts.length > 0 && !accounts.some((account) => account.accountId === config.accountId)) {
+      throw new AdminError(
+        `the database has accounts but not the default account ${config.accountId}; run the command with the servers' settings ` +
+          '(BERTH_ACCOUNT_ID or accountId in their config file), or start a server with the new default account first',
+      );
+    }
     await stores.metadata.ensureAccount({ accountId: config.accountId, publicAlias: config.publicAlias, registryPolicy: null, createdAt: Date.now() });
+    await assertSealedWith(serverKey, stores.identities, accounts, config.dataDir);
   } catch (error) {
     await stores.close();
     throw error;
