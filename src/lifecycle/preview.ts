@@ -1,0 +1,41 @@
+/**
+ * GetLifecyclePolicyPreview's `previewResults` and `summary` (botocore model `ecr` 2015-09-21:
+ * LifecyclePolicyPreviewResult, LifecyclePolicyRuleAction, LifecyclePolicyPreviewSummary) from the
+ * decisions of evaluateLifecyclePolicy. The API's enums are upper case where the policy document's
+ * are lower case. Timestamps stay Dates; the JSON surface writes them as epoch seconds.
+ */
+import type { LifecycleDecision } from './evaluate.js';
+
+export interface LifecyclePreviewResult {
+  readonly imageDigest: string;
+  readonly imageTags: readonly string[];
+  readonly imagePushedAt: Date;
+  readonly action: { readonly type: 'EXPIRE' } | { readonly type: 'TRANSITION'; readonly targetStorageClass: 'ARCHIVE' };
+  readonly appliedRulePriority: number;
+  readonly storageClass: 'STANDARD' | 'ARCHIVE';
+}
+
+export interface LifecyclePreviewSummary {
+  readonly expiringImageTotalCount: number;
+  /** "Only present if at least one image will be transitioned." */
+  readonly transitioningImageTotalCounts?: readonly { readonly targetStorageClass: 'ARCHIVE'; readonly imageTotalCount: number }[];
+}
+
+export function toPreviewResult({ image, appliedRulePriority, action }: LifecycleDecision): LifecyclePreviewResult {
+  return {
+    imageDigest: image.digest,
+    imageTags: image.tags,
+    imagePushedAt: image.pushedAt,
+    action: action.type === 'expire' ? { type: 'EXPIRE' } : { type: 'TRANSITION', targetStorageClass: 'ARCHIVE' },
+    appliedRulePriority,
+    storageClass: image.storageClass === 'archive' ? 'ARCHIVE' : 'STANDARD',
+  };
+}
+
+export function previewSummary(decisions: readonly LifecycleDecision[]): LifecyclePreviewSummary {
+  const expiring = decisions.filter((decision) => decision.action.type === 'expire').length;
+  const transitioning = decisions.length - expiring;
+  return transitioning > 0
+    ? { expiringImageTotalCount: expiring, transitioningImageTotalCounts: [{ targetStorageClass: 'ARCHIVE', imageTotalCount: transitioning }] }
+    : { expiringImageTotalCount: expiring };
+}
