@@ -74,13 +74,14 @@ class CallerCheck {
     private readonly server: () => BerthProcess,
   ) {}
 
+  /** `aws <args>` signed with `key`. */
+  aws(key: RootKey, args: string[]): Promise<RunResult> {
+    return run('aws', [...args, '--output', 'json', '--endpoint-url', this.server().url], { env: { ...this.awsEnv, ...key }, allowFailure: true, timeoutMs: 60_000 });
+  }
+
   /** The ARN `sts get-caller-identity` names, or the error it printed. */
   async callerOf(key: RootKey): Promise<{ arn: string | undefined; stderr: string }> {
-    const result = await run('aws', ['sts', 'get-caller-identity', '--output', 'json', '--endpoint-url', this.server().url], {
-      env: { ...this.awsEnv, ...key },
-      allowFailure: true,
-      timeoutMs: 60_000,
-    });
+    const result = await this.aws(key, ['sts', 'get-caller-identity']);
     return { arn: result.code === 0 ? (JSON.parse(result.stdout) as { Arn: string }).Arn : undefined, stderr: result.stderr };
   }
 
@@ -105,6 +106,19 @@ class CallerCheck {
         return;
       }
       assert.ok(askedAt - since <= KEY_CHANGE_MS, `${key.AWS_ACCESS_KEY_ID} still authenticated ${askedAt - since} ms after the change`);
+    }
+  }
+
+  /** Asks until the key authenticates as the account's root, within KEY_CHANGE_MS of `since`. */
+  async assertRootSoon(key: RootKey, accountId: string, since: number): Promise<void> {
+    for (;;) {
+      const askedAt = Date.now();
+      const { arn, stderr } = await this.callerOf(key);
+      if (arn !== undefined) {
+        assert.equal(arn, `arn:aws:iam::${accountId}:root`);
+        return;
+      }
+      assert.ok(askedAt - since <= KEY_CHANGE_MS, `${key.AWS_ACCESS_KEY_ID} still refused ${askedAt - since} ms after the change: ${stderr}`);
     }
   }
 }
@@ -244,7 +258,7 @@ describe('berth admin account: create, list and rotate-keys on a data directory 
     teamKey = newKey;
   });
 
-  test('rotate-keys --keep-old deactivates the previous key; at two keys --keep-old is refused; a plain rotation then removes both', async (t) => {
+  test('rotate-keys --keep-old deactivates the previous key (the new key can reactivate it); at two keys --keep-old is refused; a plain rotation then removes both', async (t) => {
     if (!requireClient(t, 'aws')) return;
     const kept = await admin(['rotate-keys', '--account', '111122223333', '--keep-old'], env);
     const rotatedAt = Date.now();
@@ -264,6 +278,12 @@ describe('berth admin account: create, list and rotate-keys on a data directory 
     assert.match(overLimit.stderr, /has 2 root keys, the most it may have/);
     assert.deepEqual(listed(await listAccounts(env), '111122223333').rootKeys.map((k) => [k.accessKeyId, k.status]), twoKeys);
 
+    const reactivated = await callers.aws(second, ['iam', 'update-access-key', '--access-key-id', teamKey.AWS_ACCESS_KEY_ID, '--status', 'Active']);
+    const reactivatedAt = Date.now();
+    assert.equal(reactivated.code, 0, reactivated.stderr);
+    await callers.assertRootSoon(teamKey, '111122223333', reactivatedAt);
+
+    // Both keys active: the oldest makes room for the new one, the other goes after it.
     const replaced = await admin(['rotate-keys', '--account', '111122223333'], env);
     const replacedAt = Date.now();
     assert.equal(replaced.code, 0, replaced.stderr);

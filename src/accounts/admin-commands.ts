@@ -70,8 +70,9 @@ function printRotation(rotated: RotatedKeys): void {
     if (outcome === 'deleted') process.stdout.write(`Deleted the previous root key ${accessKeyId}.\n`);
     if (outcome === 'deactivated') {
       process.stdout.write(
-        `Deactivated the previous root key ${accessKeyId}; delete it once nothing uses it: ` +
-          `aws iam delete-access-key --access-key-id ${accessKeyId} --endpoint-url <berth url>, signed with the new key.\n`,
+        `Deactivated the previous root key ${accessKeyId}. Signed with the new key, ` +
+          `'aws iam update-access-key --access-key-id ${accessKeyId} --status Active' brings it back while something still needs it, ` +
+          `and 'aws iam delete-access-key --access-key-id ${accessKeyId}' deletes it once nothing does.\n`,
       );
     }
     if (outcome === 'replaced') process.stdout.write(`Replaced the previous root key ${accessKeyId}.\n`);
