@@ -262,6 +262,13 @@ export const EVALUATION_CASES: readonly EvaluationCase[] = [
     expected: [expired('rc', 1)],
   },
   {
+    name: 'tagPatternList characters other than * are literal: v1.2* does not match v102',
+    source: `${DOCS.evaluation} "if a filter of prod* is applied, it would match image-tags whose name begins with prod"`,
+    policy: policy(rule(1, since('sinceImagePushed', 7, patterns('v1.2*')))),
+    images: [img('dotted', 10 * DAY, ['v1.2.3']), img('undotted', 9 * DAY, ['v102'])],
+    expected: [expired('dotted', 1)],
+  },
+  {
     name: 'tagPatternList with four wildcards (the documented maximum) matches',
     source: `${DOCS.properties} "Tag pattern list": ["*test*1*2*3", "test*1*2*3*"] is valid`,
     policy: policy(rule(1, since('sinceImagePushed', 7, patterns('*test*1*2*3')))),

@@ -58,26 +58,29 @@ function wildcardPattern(pattern: string): RegExp {
 }
 
 /** "An image is successfully matched if all of the tags in the tagPatternList or tagPrefixList value are matched against any of the image's tags." */
-function matchesTagFilter(filter: TagFilter, tags: readonly string[]): boolean {
-  if (filter.list === 'tagPrefixList') {
-    return filter.values.every((prefix) => tags.some((tag) => tag.startsWith(prefix)));
-  }
-  return filter.values.every((pattern) => {
-    const regex = wildcardPattern(pattern);
-    return tags.some((tag) => regex.test(tag));
-  });
+function tagFilterMatcher(filter: TagFilter): (tags: readonly string[]) => boolean {
+  const tagTests: ((tag: string) => boolean)[] =
+    filter.list === 'tagPrefixList'
+      ? filter.values.map((prefix) => (tag: string) => tag.startsWith(prefix))
+      : filter.values.map((pattern) => {
+          const regex = wildcardPattern(pattern);
+          return (tag: string) => regex.test(tag);
+        });
+  return (tags) => tagTests.every((tagTest) => tags.some(tagTest));
 }
 
-/** Whether the rule identifies the image: its tagging requirements and storage class, not yet its count. */
-function selects(selection: RuleSelection, image: LifecycleImage): boolean {
-  if (storageClassOf(image) !== selection.storageClass) return false;
+/** Whether the rule identifies an image: its tagging requirements and storage class, not yet its count. */
+function identifier(selection: RuleSelection): (image: LifecycleImage) => boolean {
+  const inStorageClass = (image: LifecycleImage) => storageClassOf(image) === selection.storageClass;
   switch (selection.tagStatus) {
     case 'any':
-      return true;
+      return inStorageClass;
     case 'untagged':
-      return image.tags.length === 0;
-    case 'tagged':
-      return image.tags.length > 0 && matchesTagFilter(selection.tagFilter, image.tags);
+      return (image) => inStorageClass(image) && image.tags.length === 0;
+    case 'tagged': {
+      const matches = tagFilterMatcher(selection.tagFilter);
+      return (image) => inStorageClass(image) && image.tags.length > 0 && matches(image.tags);
+    }
   }
 }
 
@@ -128,7 +131,7 @@ export function evaluateLifecyclePolicy(policy: LifecyclePolicy, images: readonl
   const identifiedEarlier = new Set<string>();
   const decisions: LifecycleDecision[] = [];
   for (const rule of [...policy.rules].sort(byPriority)) {
-    const identified = images.filter((image) => selects(rule.selection, image));
+    const identified = images.filter(identifier(rule.selection));
     for (const image of marked(rule.selection, identified, now)) {
       if (identifiedEarlier.has(image.digest) || image.referencedByIndex) continue;
       decisions.push({ image, appliedRulePriority: rule.rulePriority, action: rule.action });
