@@ -351,6 +351,14 @@ export const EVALUATION_CASES: readonly EvaluationCase[] = [
     expected: [archived('restored-long-ago', 1)],
   },
   {
+    // Berth's reading: the restore time stands in for the push time in sinceImagePushed too.
+    name: 'sinceImagePushed: a restored image is aged from its restore time',
+    source: `${DOCS.evaluation} "If an image was archived and then restored at any point in the past, the image's last_activated_at is used instead of pushed_at_time"`,
+    policy: policy(rule(1, since('sinceImagePushed', 30), ARCHIVE)),
+    images: [img('restored', 100 * DAY, ['v1'], { activatedAgo: 5 * DAY }), img('never-archived', 100 * DAY, ['v2'])],
+    expected: [archived('never-archived', 1)],
+  },
+  {
     name: 'sinceImageTransitioned: archived images expire by time in archive; standard images are not selected',
     source: `${DOCS.evaluation} "all archived images whose last_archived_at is older than the specified number of days ... are expired"`,
     policy: policy(rule(1, since('sinceImageTransitioned', 90, ARCHIVED))),
