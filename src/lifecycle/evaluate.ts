@@ -69,8 +69,11 @@ function tagFilterMatcher(filter: TagFilter): (tags: readonly string[]) => boole
   return (tags) => tagTests.every((tagTest) => tags.some(tagTest));
 }
 
-/** Whether the rule identifies an image: its tagging requirements and storage class, not yet its count. */
-function identifier(selection: RuleSelection): (image: LifecycleImage) => boolean {
+/**
+ * Whether the rule identifies an image: its storage class and tagging requirements, not yet its count.
+ * An untagged image never matches a tag list, whose entries each need a matching tag.
+ */
+function identifies(selection: RuleSelection): (image: LifecycleImage) => boolean {
   const inStorageClass = (image: LifecycleImage) => storageClassOf(image) === selection.storageClass;
   switch (selection.tagStatus) {
     case 'any':
@@ -79,7 +82,7 @@ function identifier(selection: RuleSelection): (image: LifecycleImage) => boolea
       return (image) => inStorageClass(image) && image.tags.length === 0;
     case 'tagged': {
       const matches = tagFilterMatcher(selection.tagFilter);
-      return (image) => inStorageClass(image) && image.tags.length > 0 && matches(image.tags);
+      return (image) => inStorageClass(image) && matches(image.tags);
     }
   }
 }
@@ -131,7 +134,7 @@ export function evaluateLifecyclePolicy(policy: LifecyclePolicy, images: readonl
   const identifiedEarlier = new Set<string>();
   const decisions: LifecycleDecision[] = [];
   for (const rule of [...policy.rules].sort(byPriority)) {
-    const identified = images.filter(identifier(rule.selection));
+    const identified = images.filter(identifies(rule.selection));
     for (const image of marked(rule.selection, identified, now)) {
       if (identifiedEarlier.has(image.digest) || image.referencedByIndex) continue;
       decisions.push({ image, appliedRulePriority: rule.rulePriority, action: rule.action });
