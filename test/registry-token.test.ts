@@ -34,6 +34,36 @@ describe('registry tokens', () => {
   });
 });
 
+describe('registry tokens for role sessions', () => {
+  const tokens = new RegistryTokens(randomBytes(32));
+  const principal = {
+    arn: 'arn:aws:sts::000000000000:assumed-role/puller/ci',
+    accountId: '000000000000',
+    type: 'AssumedRole' as const,
+    userId: 'AROAEXAMPLEEXAMPLE000:ci',
+    roleArn: 'arn:aws:iam::000000000000:role/ci/puller',
+  };
+
+  test('carry the session principal and its role ARN, and expire with the session when it ends first', () => {
+    const sessionEnds = Date.now() + 900_000;
+    const { token, expiresAt } = tokens.mintFor({ principal, accessKeyId: 'ASIAEXAMPLEEXAMPLE00', expiresAt: sessionEnds }, 'ASIAEXAMPLEEXAMPLE00', 'ecr');
+    assert.equal(expiresAt, Math.floor(sessionEnds / 1000));
+    const verified = tokens.verify(token, expiresAt - 1);
+    assert.deepEqual(verified, { sub: principal.arn, akid: 'ASIAEXAMPLEEXAMPLE00', acct: '000000000000', typ: 'AssumedRole', uid: principal.userId, svc: 'ecr', rarn: principal.roleArn, exp: expiresAt });
+    assert.equal(tokens.verify(token, expiresAt), undefined);
+  });
+
+  test('last 12 hours when the session outlives them', () => {
+    const { expiresAt } = tokens.mintFor({ principal, accessKeyId: 'ASIAEXAMPLEEXAMPLE00', expiresAt: Date.now() + 36 * 3600_000 }, 'ASIAEXAMPLEEXAMPLE00', 'ecr');
+    assert.ok(Math.abs(expiresAt - (Math.floor(Date.now() / 1000) + 12 * 3600)) <= 1);
+  });
+
+  test('an assumed-role token without its role ARN is refused', () => {
+    const forgedShape = tokens.mint({ sub: principal.arn, akid: 'ASIAEXAMPLEEXAMPLE00', acct: '000000000000', typ: 'AssumedRole', uid: principal.userId, svc: 'ecr', exp: 2_000_000_000 });
+    assert.equal(tokens.verify(forgedShape, 0), undefined);
+  });
+});
+
 describe('server key', () => {
   test('a server-key file that is not 32 bytes is refused, never used', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'berth-key-'));

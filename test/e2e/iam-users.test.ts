@@ -135,6 +135,27 @@ describe('IAM users, their keys and policies decide what they may do on /v2/', (
     }
   });
 
+  test('get-access-key-last-used tells where a key was last used; a third key is over the limit', async (t) => {
+    if (!requireClients(t, ['aws'])) return;
+    type LastUsed = { UserName: string; AccessKeyLastUsed: { LastUsedDate?: string; ServiceName: string; Region: string } };
+    const puller = keys.puller as (typeof keys)[string];
+    const used = JSON.parse((await aws(ROOT_KEY, ['iam', 'get-access-key-last-used', '--access-key-id', puller.AWS_ACCESS_KEY_ID])).stdout) as LastUsed;
+    assert.equal(used.UserName, 'puller');
+    // Recorded at most once a minute per key: the first use in this minute was sts get-caller-identity or ecr.
+    assert.match(used.AccessKeyLastUsed.ServiceName, /^(sts|ecr)$/);
+    assert.equal(used.AccessKeyLastUsed.Region, 'us-east-1');
+    assert.ok(Math.abs(Date.parse(used.AccessKeyLastUsed.LastUsedDate ?? '') - Date.now()) < 10 * 60_000, used.AccessKeyLastUsed.LastUsedDate);
+
+    const second = JSON.parse((await aws(ROOT_KEY, ['iam', 'create-access-key', '--user-name', 'pusher'])).stdout) as { AccessKey: { AccessKeyId: string } };
+    const unused = JSON.parse((await aws(ROOT_KEY, ['iam', 'get-access-key-last-used', '--access-key-id', second.AccessKey.AccessKeyId])).stdout) as LastUsed;
+    assert.deepEqual(unused.AccessKeyLastUsed, { ServiceName: 'N/A', Region: 'N/A' });
+    const third = await aws(ROOT_KEY, ['iam', 'create-access-key', '--user-name', 'pusher'], false);
+    assert.match(third.stderr, /LimitExceeded.*AccessKeysPerUser: 2/);
+    await aws(ROOT_KEY, ['iam', 'delete-access-key', '--user-name', 'pusher', '--access-key-id', second.AccessKey.AccessKeyId]);
+    const listed = JSON.parse((await aws(ROOT_KEY, ['iam', 'list-access-keys', '--user-name', 'pusher'])).stdout) as { AccessKeyMetadata: unknown[] };
+    assert.equal(listed.AccessKeyMetadata.length, 1);
+  });
+
   test('deleting an access key voids the registry passwords it minted', async (t) => {
     if (!requireClients(t, ['aws'])) return;
     const puller = await loginAs(keys.puller as (typeof keys)[string]);
