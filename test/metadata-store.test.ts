@@ -904,6 +904,8 @@ if (pgUnreachable === undefined) {
             'iam_users',
             'manifest_references',
             'manifests',
+            'registry_items',
+            'registry_settings',
             'repositories',
             'repository_blobs',
             'tags',

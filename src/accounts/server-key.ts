@@ -10,12 +10,15 @@ import { join } from 'node:path';
 export class ServerKey {
   /** For HMAC-signed registry tokens. */
   readonly signingKey: Buffer;
+  /** For HMAC-signed pagination tokens and download URLs of the AWS APIs. */
+  readonly apiSigningKey: Buffer;
   private readonly encryptionKey: Buffer;
 
   private constructor(key: Buffer) {
     // One key per purpose, derived from the stored one, so no key serves two algorithms.
     this.signingKey = Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), 'berth registry tokens', 32));
     this.encryptionKey = Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), 'berth stored secrets', 32));
+    this.apiSigningKey = Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), 'berth api tokens', 32));
   }
 
   /**

@@ -1,184 +1,119 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { MODELS, OPERATIONS, resourceArn, serviceForTarget, type AwsService, type OperationAuthorization } from '../aws/operations.js';
+import { serializeOutput } from '../aws/serialize.js';
+import { validateInput, type ValidatedInput } from '../aws/validate.js';
 import { awsErrorBody, ERRORS, isRegistryError } from '../errors.js';
 import type { Caller } from '../iam/authorizer.js';
-import { accessDeniedMessage, tryParsePolicy, type Policy } from '../iam/policy/index.js';
-import { isAccountId, qualifiedName, type RegistryRef } from '../names.js';
-import type { RepositoryPolicies } from '../registry/repository-policies.js';
-import type { MetadataStore } from '../storage/metadata-store.js';
+import { accessDeniedMessage } from '../iam/policy/index.js';
+import { isAccountId, qualifiedName, requireRepositoryName } from '../names.js';
 import { AwsError, signedCall, type AwsApiOptions } from './aws-common.js';
-import type { Addressing } from './addressing.js';
+import type { RepositoryAddress } from './addressing.js';
+import type { EcrApiDeps, EcrCall, EcrHandler } from './ecr-api/call.js';
+import { ecrHandlers } from './ecr-api/index.js';
 import { requestContext } from './request-context.js';
-import { repositoryArn } from './v2-actions.js';
 
-const TARGETS = {
-  AmazonEC2ContainerRegistry_V20150921: 'ecr',
-  SpencerFrontendService: 'ecr-public',
-} as const;
-type Service = (typeof TARGETS)[keyof typeof TARGETS];
-
-/** ECR's limit on repository and registry policy text. */
-const MAX_POLICY_TEXT = 10_240;
-
-export interface AwsJsonOptions extends AwsApiOptions {
-  metadata: MetadataStore;
-  addressing: Addressing;
-  policies: RepositoryPolicies;
-}
-
-type Input = Record<string, unknown>;
-
-interface Call {
-  service: Service;
-  input: Input;
-  caller: Caller;
-  request: FastifyRequest;
-}
-
-type Operation = (call: Call) => Promise<unknown>;
+export type AwsJsonOptions = AwsApiOptions & EcrApiDeps;
 
 /**
- * ECR and ECR Public (AWS JSON 1.1), SigV4 signed and authorized by the
- * policy evaluator. This slice serves `GetAuthorizationToken`, repository
- * and registry policies and ECR Public's `DescribeRegistries`; the other
- * operations follow with the full control plane.
+ * ECR and ECR Public: AWS JSON 1.1 over `POST /` with `X-Amz-Target`. One
+ * dispatcher for every operation: SigV4, validation of the body against the
+ * botocore model (src/aws), authorization of the operation's IAM action on
+ * its resource (with the repository's policies as resource policies), the
+ * handler (src/http/ecr-api), and serialization of the result against the
+ * output shape. Errors are `{"__type","message"}` with `x-amzn-ErrorType`.
  */
 export function awsJsonHandler(options: AwsJsonOptions): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply> {
-  const { tokens, authorizer, metadata, addressing, policies, account } = options;
+  const { authorizer, policies, account } = options;
+  const handlers = ecrHandlers(options);
 
-  /** Throws AccessDeniedException unless the caller may perform `action` on `resource`. */
-  const allow = async (call: Call, action: string, resource: string, resourceAccountId: string, resourcePolicies: readonly Policy[] = []): Promise<void> => {
-    const decision = await authorizer.authorize(call.caller, action, resource, resourceAccountId, requestContext(call.request), resourcePolicies);
+  const authorizeOn = async (caller: Caller, request: FastifyRequest, action: string, resource: string, accountId: string, repository?: RepositoryAddress): Promise<void> => {
+    const resourcePolicies = repository ? await policies.forRepository(repository.qualified) : [];
+    const decision = await authorizer.authorize(caller, action, resource, accountId, requestContext(request), resourcePolicies);
     if (decision.decision !== 'Allow') {
-      throw new AwsError('AccessDeniedException', accessDeniedMessage({ principal: call.caller.principal, action, resource }, decision), 400);
+      throw new AwsError('AccessDeniedException', accessDeniedMessage({ principal: caller.principal, action, resource }, decision), 400);
     }
   };
 
-  /** The repository an ECR or ECR Public call names, after checking `action` on it. */
-  const repositoryFor = async (call: Call, action: string): Promise<{ registry: RegistryRef; name: string; qualified: string; id: number; policy: string | null }> => {
-    const registryId = optionalString(call.input, 'registryId') ?? call.caller.principal.accountId;
-    if (!isAccountId(registryId)) throw invalidParameter(`Invalid parameter at 'registryId' failed to satisfy constraint: 'must satisfy regular expression '[0-9]{12}''`);
-    const name = requiredString(call.input, 'repositoryName');
-    const registry: RegistryRef = { accountId: registryId, kind: call.service === 'ecr-public' ? 'public' : 'private' };
-    const qualified = qualifiedName(registry, name);
-    const resource = call.service === 'ecr-public' ? `arn:aws:ecr-public::${registryId}:repository/${name}` : repositoryArn(account.region, registryId, name);
-    await allow(call, `${call.service}:${action}`, resource, registryId, await policies.forRepository(qualified));
-    const repository = await metadata.getRepository(qualified);
-    if (!repository) {
-      throw AwsError.of('NAME_UNKNOWN', `The repository with name '${name}' does not exist in the registry with id '${registryId}'`);
+  const buildCall = (service: AwsService, operation: string, input: ValidatedInput, caller: Caller, request: FastifyRequest): EcrCall => {
+    const registryId = typeof input.registryId === 'string' ? input.registryId : caller.principal.accountId;
+    const kind = service === 'ecr-public' ? 'public' : 'private';
+    const arnOf = (repository: RepositoryAddress): string => resourceArn(service, 'repository', { region: account.region, accountId: repository.registry.accountId, repositoryName: repository.name });
+    const call: EcrCall = {
+      service,
+      operation,
+      input,
+      caller,
+      request,
+      registryId,
+      repository: undefined,
+      repositoryArn: arnOf,
+      authorize: async (action, target) => {
+        if ('repository' in target) await authorizeOn(caller, request, action, arnOf(target.repository), target.repository.registry.accountId, target.repository);
+        else await authorizeOn(caller, request, action, target.resource, target.accountId);
+      },
+      allowed: async (action, repository) => {
+        try {
+          await call.authorize(action, { repository });
+          return true;
+        } catch (err) {
+          if (err instanceof AwsError && err.type === 'AccessDeniedException') return false;
+          throw err;
+        }
+      },
+    };
+    if (!isAccountId(registryId)) throw AwsError.of('INVALID_PARAMETER', `Invalid parameter at 'registryId' failed to satisfy constraint: 'must satisfy regular expression '[0-9]{12}''`);
+    const repositoryName = typeof input.repositoryName === 'string' ? input.repositoryName : undefined;
+    if (repositoryName !== undefined) {
+      call.repository = repositoryAddress({ accountId: registryId, kind }, repositoryName);
     }
-    return { registry, name, qualified, id: repository.id, policy: repository.policy };
+    return call;
   };
 
-  /** The caller's own registry, for registry-level operations (another account's is never reachable). */
-  const ownRegistry = async (call: Call, action: string): Promise<string> => {
-    const accountId = call.caller.principal.accountId;
-    await allow(call, `${call.service}:${action}`, '*', accountId);
-    return accountId;
-  };
-
-  const setRepositoryPolicy: Operation = async (call) => {
-    const policyText = requiredString(call.input, 'policyText');
-    const repository = await repositoryFor(call, 'SetRepositoryPolicy');
-    validateResourcePolicy(policyText, 'repository');
-    await metadata.setRepositoryPolicy(repository.id, policyText);
-    policies.invalidate();
-    return { registryId: repository.registry.accountId, repositoryName: repository.name, policyText };
-  };
-
-  const getRepositoryPolicy: Operation = async (call) => {
-    const repository = await repositoryFor(call, 'GetRepositoryPolicy');
-    if (repository.policy === null) throw policyNotFound(repository.name, repository.registry.accountId);
-    return { registryId: repository.registry.accountId, repositoryName: repository.name, policyText: repository.policy };
-  };
-
-  const deleteRepositoryPolicy: Operation = async (call) => {
-    const repository = await repositoryFor(call, 'DeleteRepositoryPolicy');
-    if (repository.policy === null) throw policyNotFound(repository.name, repository.registry.accountId);
-    await metadata.setRepositoryPolicy(repository.id, null);
-    policies.invalidate();
-    return { registryId: repository.registry.accountId, repositoryName: repository.name, policyText: repository.policy };
-  };
-
-  const operations: Record<Service, Record<string, Operation>> = {
-    ecr: {
-      GetAuthorizationToken: async (call) => getAuthorizationToken(call),
-      SetRepositoryPolicy: setRepositoryPolicy,
-      GetRepositoryPolicy: getRepositoryPolicy,
-      DeleteRepositoryPolicy: deleteRepositoryPolicy,
-      PutRegistryPolicy: async (call) => {
-        const policyText = requiredString(call.input, 'policyText');
-        const registryId = await ownRegistry(call, 'PutRegistryPolicy');
-        validateResourcePolicy(policyText, 'registry');
-        await metadata.setRegistryPolicy(registryId, policyText);
-        policies.invalidate();
-        return { registryId, policyText };
-      },
-      GetRegistryPolicy: async (call) => {
-        const registryId = await ownRegistry(call, 'GetRegistryPolicy');
-        const policyText = (await metadata.getAccount(registryId))?.registryPolicy;
-        if (!policyText) throw AwsError.of('REGISTRY_POLICY_NOT_FOUND', `Registry policy does not exist in the registry with id '${registryId}'`);
-        return { registryId, policyText };
-      },
-      DeleteRegistryPolicy: async (call) => {
-        const registryId = await ownRegistry(call, 'DeleteRegistryPolicy');
-        const policyText = (await metadata.getAccount(registryId))?.registryPolicy;
-        if (!policyText) throw AwsError.of('REGISTRY_POLICY_NOT_FOUND', `Registry policy does not exist in the registry with id '${registryId}'`);
-        await metadata.setRegistryPolicy(registryId, null);
-        policies.invalidate();
-        return { registryId, policyText };
-      },
-    },
-    'ecr-public': {
-      GetAuthorizationToken: async (call) => getAuthorizationToken(call),
-      SetRepositoryPolicy: setRepositoryPolicy,
-      GetRepositoryPolicy: getRepositoryPolicy,
-      DeleteRepositoryPolicy: deleteRepositoryPolicy,
-      DescribeRegistries: async (call) => {
-        const registryId = await ownRegistry(call, 'DescribeRegistries');
-        const alias = (await addressing.account(registryId))?.publicAlias ?? registryId;
-        const host = call.request.headers.host ?? call.request.hostname;
-        return {
-          registries: [
-            {
-              registryId,
-              registryArn: `arn:aws:ecr-public::${registryId}:registry/${registryId}`,
-              registryUri: `${host}/public/${alias}`,
-              verified: false,
-              aliases: [{ name: alias, status: 'ACTIVE', primaryRegistryAlias: true, defaultRegistryAlias: true }],
-            },
-          ],
-        };
-      },
-    },
-  };
-
-  async function getAuthorizationToken({ service, caller, request }: Call): Promise<unknown> {
-    const context = requestContext(request);
-    // ECR Public also asks for sts:GetServiceBearerToken, as AWS does.
-    const actions = service === 'ecr-public' ? ['ecr-public:GetAuthorizationToken', 'sts:GetServiceBearerToken'] : ['ecr:GetAuthorizationToken'];
-    for (const action of actions) {
-      const decision = await authorizer.authorize(caller, action, '*', caller.principal.accountId, context);
-      if (decision.decision !== 'Allow') {
-        throw new AwsError('AccessDeniedException', accessDeniedMessage({ principal: caller.principal, action, resource: '*' }, decision), 400);
-      }
+  /** The operation's own action (and any further ones) on its resource. */
+  const authorizeOperation = async (call: EcrCall, authorization: OperationAuthorization): Promise<void> => {
+    const { caller, request } = call;
+    let resource = '*';
+    let accountId = call.registryId;
+    let repository: RepositoryAddress | undefined;
+    if (authorization.resource === 'repository' && authorization.repositorySource === 'resourceArn') {
+      repository = repositoryFromArn(call.service, call.input.resourceArn);
+      call.repository = repository;
+      call.registryId = repository.registry.accountId;
+    } else if (authorization.resource === 'repository' && authorization.repositorySource === 'repositoryName') {
+      repository = call.repository;
     }
-    const { token: password, expiresAt } = tokens.mintFor(caller, caller.accessKeyId ?? '', service);
-    const authorizationToken = Buffer.from(`AWS:${password}`).toString('base64');
-    if (service === 'ecr-public') return { authorizationData: { authorizationToken, expiresAt } };
-    const proxyEndpoint = `${request.protocol}://${request.headers.host ?? request.hostname}`;
-    return { authorizationData: [{ authorizationToken, expiresAt, proxyEndpoint }] };
-  }
+    if (repository) {
+      resource = call.repositoryArn(repository);
+      accountId = repository.registry.accountId;
+    } else if (authorization.resource === 'registry') {
+      resource = resourceArn(call.service, 'registry', { region: account.region, accountId: call.registryId });
+    }
+    // Listing operations (repositoryNames) are checked per repository by their handlers.
+    if (authorization.repositorySource !== 'repositoryNames') await authorizeOn(caller, request, authorization.action, resource, accountId, repository);
+    for (const extra of authorization.additionalActions ?? []) {
+      if (extra.whenMember !== undefined && call.input[extra.whenMember] === undefined) continue;
+      const extraResource = extra.resource === 'operation' ? resource : extra.resource === '*' ? '*' : String(call.input[extra.resource.member]);
+      await authorizeOn(caller, request, extra.action, extraResource, accountId, extra.resource === 'operation' ? repository : undefined);
+    }
+  };
 
   return async (request, reply) => {
     const requestId = randomUUID();
     reply.header('x-amzn-RequestId', requestId);
     try {
-      const [service, operationName] = target(request.headers['x-amz-target']);
+      const [service, operation] = target(request.headers['x-amz-target']);
       const { body, caller } = await signedCall(request, authorizer, { expectedService: service });
-      const operation = Object.hasOwn(operations[service], operationName) ? operations[service][operationName] : undefined;
-      if (!operation) throw AwsError.of('UNKNOWN_OPERATION', `${operationName.slice(0, 100)} is not implemented yet`);
-      const result = await operation({ service, input: parseInput(body), caller, request });
+      const model = MODELS[service];
+      const handler: EcrHandler | undefined = Object.hasOwn(handlers[service] ?? {}, operation) ? handlers[service]?.[operation] : undefined;
+      const authorization = OPERATIONS[service][operation];
+      if (!model.operations[operation] || !authorization) throw AwsError.of('UNKNOWN_OPERATION', `Operation ${operation.slice(0, 100)} is not recognized.`);
+      const validated = validateInput(model, operation, parseInput(body));
+      if (!validated.ok) throw new AwsError(validated.error.type, validated.error.message, 400);
+      if (!handler) throw AwsError.of('UNKNOWN_OPERATION', `${operation} is not implemented yet`);
+      const call = buildCall(service, operation, validated.input, caller, request);
+      await authorizeOperation(call, authorization);
+      const result = serializeOutput(model, operation, await handler(call));
       return await reply.code(200).header('Content-Type', 'application/x-amz-json-1.1').send(Buffer.from(JSON.stringify(result)));
     } catch (err) {
       const error = toAwsError(err);
@@ -191,9 +126,26 @@ export function awsJsonHandler(options: AwsJsonOptions): (request: FastifyReques
   };
 }
 
-/** AWS JSON services answer every client fault with 400 (signature failures keep their 403). */
+/** A repository named in a request; a name the model allowed but the registry's rules do not is InvalidParameterException. */
+function repositoryAddress(registry: RepositoryAddress['registry'], name: string): RepositoryAddress {
+  try {
+    requireRepositoryName(name);
+  } catch {
+    throw AwsError.of('INVALID_PARAMETER', `Invalid parameter at 'repositoryName' failed to satisfy constraint: 'must satisfy regular expression '(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*''`);
+  }
+  return { registry, name, qualified: qualifiedName(registry, name) };
+}
+
+/** `arn:aws:ecr:<region>:<account>:repository/<name>` (or ECR Public's, without a region). */
+function repositoryFromArn(service: AwsService, arn: unknown): RepositoryAddress {
+  const match = typeof arn === 'string' ? /^arn:aws:(ecr|ecr-public):[a-z0-9-]*:(\d{12}):repository\/(.+)$/.exec(arn) : null;
+  if (!match || match[1] !== service) throw AwsError.of('INVALID_PARAMETER', `Invalid parameter at 'resourceArn' failed to satisfy constraint: 'must be a repository ARN'`);
+  return repositoryAddress({ accountId: match[2] as string, kind: service === 'ecr-public' ? 'public' : 'private' }, match[3] as string);
+}
+
+/** AWS JSON services answer every client fault with 400 (signature failures keep their own status). */
 function toAwsError(err: unknown): AwsError {
-  if (err instanceof AwsError) return err.status >= 500 || err.status === 403 ? err : new AwsError(err.type, err.message, 400);
+  if (err instanceof AwsError) return err.status >= 500 ? err : new AwsError(err.type, err.message, 400);
   if (isRegistryError(err)) {
     const entry = ERRORS[err.code];
     return new AwsError(entry.aws, err.message, entry.status >= 500 ? 500 : 400);
@@ -201,53 +153,19 @@ function toAwsError(err: unknown): AwsError {
   return AwsError.of('INTERNAL');
 }
 
-function policyNotFound(name: string, registryId: string): AwsError {
-  return AwsError.of('REPOSITORY_POLICY_NOT_FOUND', `Repository policy does not exist for the repository with name '${name}' in the registry with id '${registryId}'`);
-}
-
-function invalidParameter(message: string): AwsError {
-  return AwsError.of('INVALID_PARAMETER', message);
-}
-
-/** Repository and registry policies are resource policies: checked in full when set, never stored when invalid. */
-function validateResourcePolicy(policyText: string, kind: 'repository' | 'registry'): void {
-  const parsed = tryParsePolicy(policyText, { kind: 'resource', maxLength: MAX_POLICY_TEXT });
-  if (!parsed.ok) {
-    throw invalidParameter(`Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Invalid ${kind} policy provided': ${parsed.error.message}`);
-  }
-}
-
-function requiredString(input: Input, member: string): string {
-  const value = input[member];
-  if (value === undefined || value === null) throw invalidParameter(`1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`);
-  if (typeof value !== 'string') throw AwsError.of('SERIALIZATION', `${member} must be a string`);
-  return value;
-}
-
-function optionalString(input: Input, member: string): string | undefined {
-  const value = input[member];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string') throw AwsError.of('SERIALIZATION', `${member} must be a string`);
-  return value;
-}
-
-function target(header: string | string[] | undefined): [Service, string] {
+function target(header: string | string[] | undefined): [AwsService, string] {
   const value = Array.isArray(header) ? header[0] : header;
   const dot = value?.indexOf('.') ?? -1;
-  const prefix = value?.slice(0, dot);
-  const service = prefix !== undefined && Object.hasOwn(TARGETS, prefix) ? TARGETS[prefix as keyof typeof TARGETS] : undefined;
-  if (!value || dot < 0 || !service) throw AwsError.of('UNKNOWN_OPERATION', `unknown X-Amz-Target: ${String(value).slice(0, 200)}`);
+  const service = value && dot > 0 ? serviceForTarget(value.slice(0, dot)) : undefined;
+  if (!value || !service) throw AwsError.of('UNKNOWN_OPERATION', `unknown X-Amz-Target: ${String(value).slice(0, 200)}`);
   return [service, value.slice(dot + 1)];
 }
 
-function parseInput(body: Buffer): Input {
+function parseInput(body: Buffer): unknown {
   if (body.length === 0) return {};
-  let input: unknown;
   try {
-    input = JSON.parse(body.toString('utf8'));
+    return JSON.parse(body.toString('utf8'));
   } catch {
     throw AwsError.of('SERIALIZATION');
   }
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw AwsError.of('SERIALIZATION');
-  return input as Input;
 }

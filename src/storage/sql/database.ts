@@ -202,9 +202,29 @@ export interface IamRoleSessionsTable {
   created_at: Int8;
 }
 
+/** One JSON document per account and setting name (migration 0006). */
+export interface RegistrySettingsTable {
+  account_id: string;
+  name: string;
+  document: string;
+  updated_at: Int8;
+}
+
+/** Keyed registry-level items: pull-through cache rules, creation templates, exclusions (migration 0006). */
+export interface RegistryItemsTable {
+  account_id: string;
+  kind: string;
+  item_key: string;
+  document: string;
+  created_at: Int8;
+  updated_at: Int8;
+}
+
 export interface Database {
   accounts: AccountsTable;
   repositories: RepositoriesTable;
+  registry_settings: RegistrySettingsTable;
+  registry_items: RegistryItemsTable;
   blobs: BlobsTable;
   repository_blobs: RepositoryBlobsTable;
   manifests: ManifestsTable;

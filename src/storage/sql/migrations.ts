@@ -8,6 +8,7 @@ import {
   type MigrationProvider,
 } from 'kysely';
 import type { SqlDialectName } from './database.js';
+import { registrySettings } from './migration-0006-registry-settings.js';
 
 /**
  * Versioned schema migrations, defined in code (not read from a folder at
@@ -20,7 +21,7 @@ import type { SqlDialectName } from './database.js';
 
 type ColumnType = ColumnDataType | Expression<unknown>;
 
-interface Types {
+export interface Types {
   /** Auto-assigned integer primary key. */
   id: ColumnType;
   int8: ColumnType;
@@ -34,7 +35,7 @@ interface Types {
   key: ColumnType;
 }
 
-function typesFor(dialect: SqlDialectName): Types {
+export function typesFor(dialect: SqlDialectName): Types {
   return dialect === 'postgres'
     ? { id: 'integer', int8: 'bigint', bytes: 'bytea', key: sql`text collate "C"` }
     : { id: 'integer', int8: 'integer', bytes: 'blob', key: 'text' };
@@ -417,6 +418,7 @@ export function migrationsFor(dialect: SqlDialectName): Record<string, Migration
     '0003_iam_identities': iamIdentities(dialect),
     '0004_accounts': accounts(dialect),
     '0005_iam_groups_roles': iamGroupsRoles(dialect),
+    '0006_registry_settings': registrySettings(dialect),
   };
 }
 
