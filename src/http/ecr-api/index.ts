@@ -1,6 +1,6 @@
 import type { AwsService } from '../../aws/operations.js';
 import { authTokenHandlers } from './auth-token.js';
-import type { EcrApiDeps, EcrHandler, EcrHandlers } from './call.js';
+import type { EcrApiDeps, EcrHandler } from './call.js';
 import { policyHandlers } from './policies.js';
 import { publicRegistryHandlers } from './public-registry.js';
 
