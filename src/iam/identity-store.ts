@@ -121,7 +121,7 @@ export interface EffectivePolicies {
   awsManagedArns: string[];
 }
 
-/** The store's errors carry IAM's error code in their name. */
+/** A name or id that is already taken (IAM's EntityAlreadyExists). */
 export class IdentityConflictError extends Error {
   constructor(message: string) {
     super(message);

@@ -401,15 +401,16 @@ export class SqlIdentityStore implements IdentityStore {
   }
 
   async getInlinePolicy(accountId: string, holder: PolicyHolder, policyName: string): Promise<InlinePolicy | undefined> {
-    return (await this.#inlinePolicies(this.db, accountId, [holder], policyName))[0];
+    const [policy] = await this.#inlinePolicies(this.db, accountId, [holder], policyName);
+    return policy && { name: policy.name, document: policy.document };
   }
 
   async listInlinePolicies(accountId: string, holder: PolicyHolder): Promise<InlinePolicy[]> {
-    return this.#inlinePolicies(this.db, accountId, [holder]);
+    return (await this.#inlinePolicies(this.db, accountId, [holder])).map(({ name, document }) => ({ name, document }));
   }
 
-  /** The inline policies of `holders` (all of one type), optionally only the one named `policyName`. */
-  async #inlinePolicies(db: Executor, accountId: string, holders: PolicyHolder[], policyName?: string): Promise<InlinePolicy[]> {
+  /** The inline policies of `holders` (all of one type) with their holder's name, optionally only the one named `policyName`. */
+  async #inlinePolicies(db: Executor, accountId: string, holders: PolicyHolder[], policyName?: string): Promise<(InlinePolicy & { holder: string })[]> {
     const type = holders[0]?.type;
     if (type === undefined) return [];
     const names = holders.map((h) => h.name);
@@ -434,7 +435,7 @@ export class SqlIdentityStore implements IdentityStore {
             .orderBy('entity_name')
             .orderBy('policy_name')
             .execute();
-    return rows.map((row) => ({ name: row.policy_name, document: row.document }));
+    return rows.map((row) => ({ holder: row.holder, name: row.policy_name, document: row.document }));
   }
 
   async deleteInlinePolicy(accountId: string, holder: PolicyHolder, policyName: string): Promise<boolean> {
@@ -559,8 +560,8 @@ export class SqlIdentityStore implements IdentityStore {
             .execute();
     return {
       documents: [
-        ...ownInline.map((p) => ({ label: `${holder.type}/${holder.name}/${p.name}`, document: p.document })),
-        ...groupInline.map((p) => ({ label: `group/${p.name}`, document: p.document })),
+        ...ownInline.map((p) => ({ label: `${holder.type}/${p.holder}/${p.name}`, document: p.document })),
+        ...groupInline.map((p) => ({ label: `group/${p.holder}/${p.name}`, document: p.document })),
         ...defaults.map((row) => ({ label: row.arn, document: row.document })),
       ],
       awsManagedArns: arns.filter(isAwsManagedArn),

@@ -149,7 +149,7 @@ export const userOperations: Record<string, QueryOperation> = {
   },
 
   async GetAccessKeyLastUsed(call) {
-    const accessKeyId = required(call, 'AccessKeyId', /^[\w]+$/, 128);
+    const accessKeyId = required(call, 'AccessKeyId', /^\w+$/, 128);
     const key = await call.api.identities.getAccessKey(accessKeyId);
     if (!key || key.accountId !== call.accountId) throw noSuchKey(accessKeyId);
     await allowOnKeyOwner(call, key.userName);
