@@ -5,6 +5,7 @@ import type { MetadataStore } from '../metadata-store.js';
 import type { Database } from './database.js';
 import { PreparingPool, parsePostgresUrl, type PostgresTarget } from './postgres.js';
 import { SqlMetadataStore, type SqlMetadataStoreOptions } from './sql-metadata-store.js';
+import { SqlRegistrySettingsStore } from './sql-registry-settings-store.js';
 import { SQLITE_MEMORY, acquireSqlite } from './sqlite.js';
 
 export type DatabaseTarget =
@@ -85,6 +86,8 @@ export interface Stores {
   metadata: SqlMetadataStore;
   /** Shares `metadata.db`; usable until the stores are closed. */
   identities: SqlIdentityStore;
+  /** Registry-level settings (ECR's registry operations); shares `metadata.db`. */
+  registrySettings: SqlRegistrySettingsStore;
   /** Closes the database (the same as `metadata.close()`). Idempotent. */
   close(): Promise<void>;
 }
@@ -102,7 +105,7 @@ export async function openStores(databaseUrl: string): Promise<Stores> {
     dialect: options.dialect,
     ...(options.onPrepare !== undefined ? { onPrepare: options.onPrepare } : {}),
   });
-  return { metadata, identities, close: () => metadata.close() };
+  return { metadata, identities, registrySettings: new SqlRegistrySettingsStore(db, { dialect: options.dialect }), close: () => metadata.close() };
 }
 
 /** A Kysely instance for `databaseUrl`, with what a store over it needs to know. */

@@ -1,0 +1,160 @@
+import { sql, type Kysely, type Selectable } from 'kysely';
+import {
+  templatePrefixesFor,
+  type CreateItemResult,
+  type CreationTemplateScenario,
+  type ItemPage,
+  type RegistryItemDocuments,
+  type RegistryItemKind,
+  type RegistrySettingDocuments,
+  type RegistrySettingName,
+  type RegistrySettingsStore,
+  type RepositoryCreationTemplate,
+  type StoredItem,
+  type StoredSetting,
+} from '../registry-settings-store.js';
+import type { Database, RegistryItemsTable, SqlDialectName } from './database.js';
+
+/** int8 arrives as a string from `pg`, as a number from SQLite. */
+function num(value: number | string): number {
+  return typeof value === 'number' ? value : Number(value);
+}
+
+function toItem<Document>(row: Selectable<RegistryItemsTable>): StoredItem<Document> {
+  // The documents were validated by the API before they were written; the store reads back what it wrote.
+  return { key: row.item_key, document: JSON.parse(row.document) as Document, createdAt: num(row.created_at), updatedAt: num(row.updated_at) };
+}
+
+/**
+ * RegistrySettingsStore over Kysely, on the metadata database (migration
+ * 0006). Like the identity store it does not own its Kysely instance: whoever
+ * opened the database closes it (`openStores`).
+ *
+ * Writes that check before they write (item limits, read-modify-write
+ * updates) run in one transaction: SQLite transactions hold the write lock
+ * from `BEGIN IMMEDIATE`; in PostgreSQL a transaction-scoped advisory lock
+ * per account and kind serializes creates, and `FOR UPDATE` the updated row.
+ */
+export class SqlRegistrySettingsStore implements RegistrySettingsStore {
+  readonly #db: Kysely<Database>;
+  readonly #dialect: SqlDialectName;
+
+  constructor(db: Kysely<Database>, options: { dialect: SqlDialectName }) {
+    this.#db = db;
+    this.#dialect = options.dialect;
+  }
+
+  async getSetting<Name extends RegistrySettingName>(accountId: string, name: Name): Promise<StoredSetting<RegistrySettingDocuments[Name]> | undefined> {
+    const row = await this.#db.selectFrom('registry_settings').select(['document', 'updated_at']).where('account_id', '=', accountId).where('name', '=', name).executeTakeFirst();
+    return row && { document: JSON.parse(row.document) as RegistrySettingDocuments[Name], updatedAt: num(row.updated_at) };
+  }
+
+  async putSetting<Name extends RegistrySettingName>(accountId: string, name: Name, document: RegistrySettingDocuments[Name], now: number): Promise<void> {
+    const text = JSON.stringify(document);
+    await this.#db
+      .insertInto('registry_settings')
+      .values({ account_id: accountId, name, document: text, updated_at: now })
+      .onConflict((oc) => oc.columns(['account_id', 'name']).doUpdateSet({ document: text, updated_at: now }))
+      .execute();
+  }
+
+  async deleteSetting<Name extends RegistrySettingName>(accountId: string, name: Name): Promise<StoredSetting<RegistrySettingDocuments[Name]> | undefined> {
+    const row = await this.#db
+      .deleteFrom('registry_settings')
+      .where('account_id', '=', accountId)
+      .where('name', '=', name)
+      .returning(['document', 'updated_at'])
+      .executeTakeFirst();
+    return row && { document: JSON.parse(row.document) as RegistrySettingDocuments[Name], updatedAt: num(row.updated_at) };
+  }
+
+  async getItem<Kind extends RegistryItemKind>(accountId: string, kind: Kind, key: string): Promise<StoredItem<RegistryItemDocuments[Kind]> | undefined> {
+    const row = await this.#db.selectFrom('registry_items').selectAll().where('account_id', '=', accountId).where('kind', '=', kind).where('item_key', '=', key).executeTakeFirst();
+    return row && toItem<RegistryItemDocuments[Kind]>(row);
+  }
+
+  async listItems<Kind extends RegistryItemKind>(accountId: string, kind: Kind, page: ItemPage): Promise<StoredItem<RegistryItemDocuments[Kind]>[]> {
+    if (page.keys?.length === 0) return [];
+    let query = this.#db.selectFrom('registry_items').selectAll().where('account_id', '=', accountId).where('kind', '=', kind);
+    if (page.after !== undefined) query = query.where('item_key', '>', page.after);
+    if (page.keys !== undefined) query = query.where('item_key', 'in', [...page.keys]);
+    const rows = await query.orderBy('item_key').limit(page.limit).execute();
+    return rows.map((row) => toItem<RegistryItemDocuments[Kind]>(row));
+  }
+
+  async createItem<Kind extends RegistryItemKind>(
+    accountId: string,
+    kind: Kind,
+    key: string,
+    document: RegistryItemDocuments[Kind],
+    now: number,
+    maxItems?: number,
+  ): Promise<CreateItemResult> {
+    return this.#db.transaction().execute(async (trx) => {
+      if (this.#dialect === 'postgres') await sql`select pg_advisory_xact_lock(hashtext(${`registry_items/${accountId}/${kind}`}))`.execute(trx);
+      const existing = await trx.selectFrom('registry_items').select('item_key').where('account_id', '=', accountId).where('kind', '=', kind).where('item_key', '=', key).executeTakeFirst();
+      if (existing) return 'exists';
+      if (maxItems !== undefined) {
+        const { count } = await trx
+          .selectFrom('registry_items')
+          .select((eb) => eb.fn.countAll<number | string>().as('count'))
+          .where('account_id', '=', accountId)
+          .where('kind', '=', kind)
+          .executeTakeFirstOrThrow();
+        if (num(count) >= maxItems) return 'limit-exceeded';
+      }
+      await trx
+        .insertInto('registry_items')
+        .values({ account_id: accountId, kind, item_key: key, document: JSON.stringify(document), created_at: now, updated_at: now })
+        .execute();
+      return 'created';
+    });
+  }
+
+  async updateItem<Kind extends RegistryItemKind>(
+    accountId: string,
+    kind: Kind,
+    key: string,
+    update: (current: RegistryItemDocuments[Kind]) => RegistryItemDocuments[Kind],
+    now: number,
+  ): Promise<StoredItem<RegistryItemDocuments[Kind]> | undefined> {
+    return this.#db.transaction().execute(async (trx) => {
+      let query = trx.selectFrom('registry_items').selectAll().where('account_id', '=', accountId).where('kind', '=', kind).where('item_key', '=', key);
+      if (this.#dialect === 'postgres') query = query.forUpdate();
+      const row = await query.executeTakeFirst();
+      if (!row) return undefined;
+      const current = toItem<RegistryItemDocuments[Kind]>(row);
+      const document = update(current.document);
+      await trx
+        .updateTable('registry_items')
+        .set({ document: JSON.stringify(document), updated_at: now })
+        .where('account_id', '=', accountId)
+        .where('kind', '=', kind)
+        .where('item_key', '=', key)
+        .execute();
+      return { ...current, document, updatedAt: now };
+    });
+  }
+
+  async deleteItem<Kind extends RegistryItemKind>(accountId: string, kind: Kind, key: string): Promise<StoredItem<RegistryItemDocuments[Kind]> | undefined> {
+    const row = await this.#db
+      .deleteFrom('registry_items')
+      .where('account_id', '=', accountId)
+      .where('kind', '=', kind)
+      .where('item_key', '=', key)
+      .returningAll()
+      .executeTakeFirst();
+    return row && toItem<RegistryItemDocuments[Kind]>(row);
+  }
+
+  async matchingCreationTemplate(accountId: string, repositoryName: string, scenario: CreationTemplateScenario): Promise<StoredItem<RepositoryCreationTemplate> | undefined> {
+    const candidates = templatePrefixesFor(repositoryName);
+    const templates = await this.listItems(accountId, 'repository-creation-template', { keys: candidates, limit: candidates.length });
+    const byPrefix = new Map(templates.map((template) => [template.key, template]));
+    for (const prefix of candidates) {
+      const template = byPrefix.get(prefix);
+      if (template?.document.appliedFor.includes(scenario)) return template;
+    }
+    return undefined;
+  }
+}
