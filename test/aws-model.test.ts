@@ -117,6 +117,28 @@ const PATTERN_SAMPLES: Readonly<Record<string, string>> = {
   '[a-z][a-z0-9]+(?:[._-][a-z0-9]+)*': 'my-alias',
 };
 
+/** Times every model pattern on 100 000-character strings that almost match, and prints the slowest time per pattern. */
+const PATTERN_TIMING_SCRIPT = `
+import { javaPatternToRegExp } from './src/aws/java-pattern.ts';
+import { ECR_MODEL } from './src/aws/models/ecr.ts';
+import { ECR_PUBLIC_MODEL } from './src/aws/models/ecr-public.ts';
+const units = ['a', 'a-', 'a.', 'a_', 'a__', 'a/', 'a*', 'a-/', '0', ':a', 'arn:aws-a'];
+const nearMisses = units.flatMap((unit) => [unit.repeat(100000 / unit.length) + '!', 'arn:aws:' + unit.repeat(100000 / unit.length) + ' ']);
+const slowest = {};
+for (const model of [ECR_MODEL, ECR_PUBLIC_MODEL]) {
+  for (const shape of Object.values(model.shapes)) {
+    if (shape.type !== 'string' || shape.pattern === undefined) continue;
+    const regExp = javaPatternToRegExp(shape.pattern);
+    for (const value of nearMisses) {
+      const start = performance.now();
+      regExp.test(value);
+      slowest[shape.pattern] = Math.max(slowest[shape.pattern] ?? 0, performance.now() - start);
+    }
+  }
+}
+console.log(JSON.stringify(slowest));
+`;
+
 describe('Java patterns in JavaScript', () => {
   const cases: readonly { pattern: string; accepts: readonly string[]; rejects: readonly string[]; why: string }[] = [
     {
@@ -186,6 +208,28 @@ describe('Java patterns in JavaScript', () => {
     for (const pattern of ['a*+', '[a-z]++', 'x{2}+', '\\p{Alpha}+', '(?i)abc', '(?>a)', '[a-z&&[^e]]', '\\Qa.b\\E', 'a\\Z', '[\\S]']) {
       assert.throws(() => javaPatternToRegExp(pattern), /no faithful JavaScript translation/, pattern);
     }
+  });
+
+  test('a pattern rewritten against exponential backtracking accepts exactly what the original accepts', () => {
+    const pattern = '^[a-z0-9*](?:[._\\-/a-z0-9*]?[a-z0-9*]+)*$';
+    const original = new RegExp(`^(?:${pattern})$`);
+    const rewritten = javaPatternToRegExp(pattern);
+    assert.notEqual(rewritten.source, original.source);
+    const alphabet = ['a', '*', '.', '-', '/', '_', 'A'];
+    let strings = [''];
+    for (let length = 0; length <= 6; length++) {
+      for (const value of strings) assert.equal(rewritten.test(value), original.test(value), JSON.stringify(value));
+      strings = strings.flatMap((prefix) => alphabet.map((character) => prefix + character));
+    }
+  });
+
+  test('every model pattern answers long near-misses in linear time', () => {
+    // In a child process: a catastrophic pattern blocks the thread, so only a kill can end it.
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', PATTERN_TIMING_SCRIPT], { encoding: 'utf8', timeout: 30_000, cwd: process.cwd() });
+    assert.equal(run.signal, null, 'a model pattern backtracks catastrophically (killed after 30 s)');
+    assert.equal(run.status, 0, run.stderr);
+    const slowest = JSON.parse(run.stdout) as Record<string, number>;
+    for (const [pattern, milliseconds] of Object.entries(slowest)) assert.ok(milliseconds < 1000, `${pattern} took ${milliseconds} ms on a 100 000-character near-miss`);
   });
 
   test('every pattern in both models has a sample that it accepts', () => {
@@ -295,6 +339,13 @@ describe('validation messages', () => {
     const logo = (size: number) => ({ repositoryName: 'ok', catalogData: { logoImageBlob: Buffer.alloc(size).toString('base64') } });
     assertValid(ecrPublic('PutRepositoryCatalogData', logo(512_000)));
     assert.deepEqual(ecrPublic('PutRepositoryCatalogData', logo(512_001)), invalidParameter('catalogData.logoImageBlob', 'Member must have length less than or equal to 512000'));
+    // A whole 20 MiB part, as base64 in the JSON body, is read without exhausting the stack.
+    const largest = Buffer.alloc(20 * 1024 * 1024, 1);
+    assert.equal((assertValid(ecr('UploadLayerPart', { ...part, layerPartBlob: largest.toString('base64') })).layerPartBlob as Buffer).length, largest.length);
+    assert.deepEqual(
+      ecr('UploadLayerPart', { ...part, layerPartBlob: Buffer.concat([largest, Buffer.alloc(1)]).toString('base64') }),
+      invalidParameter('layerPartBlob', 'Member must have length less than or equal to 20971520'),
+    );
   });
 
   test('unknown members are ignored and dropped', () => {
@@ -310,7 +361,7 @@ describe('validation messages', () => {
     shapes: {
       PutRequest: { type: 'structure', members: { labels: 'Labels', rules: 'Rules', notes: 'Notes', since: 'Since', ratio: 'Ratio' } },
       PutResponse: { type: 'structure', members: {} },
-      Labels: { type: 'map', key: 'LabelKey', value: 'LabelValue', max: 2 },
+      Labels: { type: 'map', key: 'LabelKey', value: 'LabelValue', min: 1, max: 2 },
       LabelKey: { type: 'string', min: 1, max: 3, pattern: '[a-z]+' },
       LabelValue: { type: 'string', max: 5 },
       Notes: { type: 'map', key: 'NoteKey', value: 'LabelValue' },
@@ -326,6 +377,7 @@ describe('validation messages', () => {
 
   test('map: size, keys, scalar values and structure values', () => {
     assert.deepEqual(assertValid(synthetic({ labels: { ab: 'x' }, rules: { a: { level: 1 } } })), { labels: { ab: 'x' }, rules: { a: { level: 1 } } });
+    assert.deepEqual(synthetic({ labels: {} }), invalidParameter('labels', 'Member must have length greater than or equal to 1'));
     assert.deepEqual(synthetic({ labels: { a: '1', b: '2', c: '3' } }), invalidParameter('labels', 'Member must have length less than or equal to 2'));
     assert.deepEqual(
       synthetic({ labels: { ABCD: 'x' } }),
@@ -349,6 +401,8 @@ describe('validation messages', () => {
   test('double: range', () => {
     assertValid(synthetic({ ratio: 0.5 }));
     assert.deepEqual(synthetic({ ratio: 1.5 }), invalidParameter('ratio', 'Member must have value less than or equal to 1'));
+    assert.deepEqual(synthetic({ ratio: -0.5 }), invalidParameter('ratio', 'Member must have value greater than or equal to 0'));
+    assert.deepEqual(synthetic({ ratio: '0.5' }), serializationError('STRING_VALUE can not be converted to a Double'));
   });
 
   test('an operation the model lacks is a programming error', () => {

@@ -14,13 +14,25 @@ const UNSUPPORTED_ESCAPES = new Set(['A', 'Z', 'z', 'G', 'Q', 'E', 'p', 'P', 'h'
 /** What may follow `(?`: non-capturing groups, lookahead, lookbehind and named groups mean the same in both. */
 const GROUP_CONSTRUCTS_SHARED_WITH_JAVASCRIPT = new Set([':', '=', '!', '<']);
 
+/**
+ * Model patterns whose nested quantifiers backtrack exponentially on a
+ * near-miss (`a`×30 followed by `!` takes minutes), mapped to an equivalent
+ * unambiguous JavaScript pattern. test/aws-model.test.ts checks each pair
+ * agrees on every short string and that every model pattern answers long
+ * near-misses quickly, so a regenerated model cannot bring one in unnoticed.
+ */
+const BACKTRACKING_SAFE_EQUIVALENTS: Readonly<Record<string, string>> = {
+  // ScanningRepositoryFilterValue: the optional class overlaps the `+` class, so `[x]?[y]+` splits a run of letters every possible way.
+  '^[a-z0-9*](?:[._\\-/a-z0-9*]?[a-z0-9*]+)*$': '[a-z0-9*](?:[._\\-/]?[a-z0-9*])*',
+};
+
 const compiled = new Map<string, RegExp>();
 
 export function javaPatternToRegExp(pattern: string): RegExp {
   const cached = compiled.get(pattern);
   if (cached) return cached;
   // No `u` flag: Java, like JavaScript's Annex B syntax, reads `[0-9-_]` and `\-` as a literal hyphen, which `u` rejects.
-  const regExp = new RegExp(`^(?:${translate(pattern)})$`);
+  const regExp = new RegExp(`^(?:${BACKTRACKING_SAFE_EQUIVALENTS[pattern] ?? translate(pattern)})$`);
   compiled.set(pattern, regExp);
   return regExp;
 }
