@@ -13,6 +13,7 @@ export const ERRORS = {
   MANIFEST_INVALID: { oci: 'MANIFEST_INVALID', aws: 'InvalidParameterException', status: 400, message: 'manifest invalid' },
   MANIFEST_UNKNOWN: { oci: 'MANIFEST_UNKNOWN', aws: 'ImageNotFoundException', status: 404, message: 'manifest unknown to registry' },
   MANIFEST_TOO_BIG: { oci: 'SIZE_INVALID', aws: 'InvalidParameterException', status: 413, message: 'manifest exceeds the 4 MiB limit' },
+  TAG_IMMUTABLE: { oci: 'TAG_INVALID', aws: 'ImageTagAlreadyExistsException', status: 400, message: 'the tag is immutable' },
   NAME_INVALID: { oci: 'NAME_INVALID', aws: 'InvalidParameterException', status: 400, message: 'invalid repository name' },
   NAME_UNKNOWN: { oci: 'NAME_UNKNOWN', aws: 'RepositoryNotFoundException', status: 404, message: 'repository name not known to registry' },
   SIZE_INVALID: { oci: 'SIZE_INVALID', aws: 'InvalidParameterException', status: 400, message: 'provided length did not match content length' },

@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Migrator, sql } from 'kysely';
 import pg from 'pg';
-import { AccountConflictError, type ManifestRecord, type ManifestReference, type MetadataStore, type NewManifest } from '../src/storage/metadata-store.js';
+import { AccountConflictError, DEFAULT_REPOSITORY_SETTINGS, type ManifestRecord, type ManifestReference, type MetadataStore, type NewManifest } from '../src/storage/metadata-store.js';
 import { openMetadataStore, openSqlMetadataStore, parseDatabaseUrl } from '../src/storage/sql/open.js';
 import { InCodeMigrationProvider, MIGRATION_LOCK_TABLE, MIGRATION_TABLE } from '../src/storage/sql/migrations.js';
 import { SqlMetadataStore } from '../src/storage/sql/sql-metadata-store.js';
@@ -317,6 +317,120 @@ function runMetadataStoreSuite(name: string, open: () => Promise<MetadataStore>,
       test('linkBlob rejects a blob that does not exist', async () => {
         const repo = await store.ensureRepository('blobs/missing');
         await assert.rejects(store.linkBlob(repo.id, newDigest('absent')));
+      });
+    });
+
+    describe('ECR repository settings and images', () => {
+      test('createRepository stores settings and refuses a taken name; settings change in part', async () => {
+        const settings = { ...DEFAULT_REPOSITORY_SETTINGS, imageTagMutability: 'IMMUTABLE' as const, scanOnPush: true, resourceTags: '[{"Key":"team","Value":"a"}]' };
+        const created = await store.createRepository('ecr/settings', settings, null);
+        assert.ok(created);
+        assert.deepEqual(created.settings, settings);
+        assert.equal(await other.createRepository('ecr/settings', DEFAULT_REPOSITORY_SETTINGS, null), undefined);
+        assert.deepEqual((await other.getRepository('ecr/settings'))?.settings, settings);
+        assert.equal(await store.updateRepositorySettings(created.id, { scanOnPush: false, lifecyclePolicy: '{"rules":[]}' }), true);
+        assert.deepEqual((await store.getRepository('ecr/settings'))?.settings, { ...settings, scanOnPush: false, lifecyclePolicy: '{"rules":[]}' });
+        assert.equal(await store.updateRepositorySettings(2_000_000_000, { scanOnPush: true }), false);
+        const listed = await store.listRepositoryRecords(10, undefined, 'ecr/settings');
+        assert.deepEqual(listed.items.map((r) => r.name), ['ecr/settings']);
+      });
+
+      test('an immutable tag is not moved, and nothing else of that put happens', async () => {
+        const repo = await store.ensureRepository('ecr/immutable');
+        const first = await storedImage(store, repo.id, 'v1');
+        const config = await linkedBlob(store, repo.id);
+        const second = manifest([{ digest: config, kind: 'blob' }]);
+        const refused = await store.putManifest(repo.id, second, 'v1', { tagImmutable: true });
+        assert.deepEqual(refused, { ok: false, immutableTag: 'v1', taggedDigest: first.digest });
+        assert.equal(await store.getManifest(repo.id, second.digest), undefined);
+        assert.equal((await store.getTaggedManifest(repo.id, 'v1'))?.digest, first.digest);
+        // The same manifest again, or a new tag, is fine.
+        assert.deepEqual(await store.putManifest(repo.id, first, 'v1', { tagImmutable: true }), { ok: true });
+        assert.deepEqual(await store.putManifest(repo.id, second, 'v2', { tagImmutable: true }), { ok: true });
+      });
+
+      test('listImageIds: one entry per tag and per untagged image, by digest then tag, filtered and paged', async () => {
+        const repo = await store.ensureRepository('ecr/list-images');
+        const a = await storedImage(store, repo.id, 'b-tag');
+        await store.putManifest(repo.id, a, 'a-tag');
+        const untagged = await storedImage(store, repo.id);
+        const expected = [
+          { digest: a.digest, tag: 'a-tag' },
+          { digest: a.digest, tag: 'b-tag' },
+          { digest: untagged.digest, tag: null },
+        ].sort((x, y) => (x.digest === y.digest ? String(x.tag).localeCompare(String(y.tag)) : x.digest < y.digest ? -1 : 1));
+        const all = await store.listImageIds(repo.id, { tagStatus: 'ANY' }, 10);
+        assert.deepEqual(all, { items: expected, more: false });
+        const paged: { digest: string; tag: string | null }[] = [];
+        let after: { digest: string; tag: string | null } | undefined;
+        for (;;) {
+          const page = await store.listImageIds(repo.id, { tagStatus: 'ANY' }, 1, after);
+          paged.push(...page.items);
+          if (!page.more) break;
+          after = page.items.at(-1);
+        }
+        assert.deepEqual(paged, expected);
+        assert.deepEqual((await store.listImageIds(repo.id, { tagStatus: 'UNTAGGED' }, 10)).items, [{ digest: untagged.digest, tag: null }]);
+        assert.equal((await store.listImageIds(repo.id, { tagStatus: 'TAGGED' }, 10)).items.length, 2);
+      });
+
+      test('describeImages: tags, sizes, push and pull times, storage class, index membership', async () => {
+        const repo = await store.ensureRepository('ecr/describe');
+        const image = await storedImage(store, repo.id, 'v1');
+        const index = manifest([{ digest: image.digest, kind: 'manifest' }], { mediaType: 'application/vnd.oci.image.index.v1+json', artifactType: null });
+        assert.deepEqual(await store.putManifest(repo.id, index, 'multi'), { ok: true });
+        const { items } = await store.describeImages(repo.id, { digests: [image.digest, 'sha256:' + '0'.repeat(64)] });
+        assert.equal(items.length, 1);
+        const described = items[0];
+        assert.ok(described);
+        assert.deepEqual(described.tags, ['v1']);
+        const blobSizes = await Promise.all(image.references.map(async (r) => (await store.getBlob(r.digest))?.size ?? 0));
+        assert.equal(described.blobsSize, blobSizes.reduce((x, y) => x + y, 0));
+        assert.equal(described.manifestSize, image.size);
+        assert.equal(described.referencedByIndex, true);
+        assert.equal(described.storageClass, 'STANDARD');
+        assert.equal(described.lastPulledAt, undefined);
+        await store.recordPulls([{ repositoryId: repo.id, digest: image.digest, at: 2_000_000_000_000 }]);
+        await store.recordPulls([{ repositoryId: repo.id, digest: image.digest, at: 1_900_000_000_000 }]);
+        assert.equal((await store.describeImages(repo.id, { digests: [image.digest] })).items[0]?.lastPulledAt, 2_000_000_000_000, 'pull times only move forward');
+        assert.equal(await store.setStorageClass(repo.id, image.digest, 'ARCHIVE', 1_950_000_000_000), true);
+        const archived = (await store.describeImages(repo.id, { digests: [image.digest] })).items[0];
+        assert.equal(archived?.storageClass, 'ARCHIVE');
+        assert.equal(archived?.storageClassChangedAt, 1_950_000_000_000);
+        const indexRecord = (await store.describeImages(repo.id, { digests: [index.digest] })).items[0];
+        assert.equal(indexRecord?.referencedByIndex, false);
+        const pages: string[] = [];
+        let afterDigest: string | undefined;
+        for (;;) {
+          const page = await store.describeImages(repo.id, { limit: 1, ...(afterDigest ? { afterDigest } : {}) });
+          pages.push(...page.items.map((i) => i.digest));
+          if (!page.more) break;
+          afterDigest = page.items.at(-1)?.digest;
+        }
+        assert.deepEqual(pages, [image.digest, index.digest].sort());
+        assert.equal(await store.countImages(repo.id), 2);
+      });
+
+      test('deleteRepository: refuses a non-empty one unless forced, then removes everything', async () => {
+        const repo = await store.ensureRepository('ecr/delete');
+        await storedImage(store, repo.id, 'v1');
+        assert.equal(await store.deleteRepository(repo.id, false), 'not-empty');
+        assert.ok(await store.getRepository('ecr/delete'));
+        assert.equal(await store.deleteRepository(repo.id, true), 'deleted');
+        assert.equal(await store.getRepository('ecr/delete'), undefined);
+        assert.equal(await store.deleteRepository(repo.id, true), 'missing');
+        const empty = await store.ensureRepository('ecr/delete-empty');
+        assert.equal(await store.deleteRepository(empty.id, false), 'deleted');
+      });
+
+      test('events are appended and listed per account, oldest first', async () => {
+        const base = { source: 'aws.ecr', detailType: 'ECR Lifecycle Policy Action', resources: ['arn:aws:ecr:us-east-1:510987654321:repository/x'], createdAt: 1 };
+        await store.recordEvent({ ...base, accountId: '510987654321', detail: { n: 1 } });
+        await other.recordEvent({ ...base, accountId: '510987654321', detail: { n: 2 } });
+        await store.recordEvent({ ...base, accountId: '510987654322', detail: { n: 3 } });
+        const events = await store.listEvents('510987654321', 10);
+        assert.deepEqual(events.map((e) => e.detail), [{ n: 1 }, { n: 2 }]);
+        assert.deepEqual((await store.listEvents('510987654321', 10, events[0]?.id)).map((e) => e.detail), [{ n: 2 }]);
       });
     });
 
@@ -890,6 +1004,7 @@ if (pgUnreachable === undefined) {
             'berth_migration',
             'berth_migration_lock',
             'blobs',
+            'events',
             'iam_entity_attached_policies',
             'iam_entity_policies',
             'iam_generation',

@@ -4,7 +4,7 @@ import { digestOf, isForeignDigest, newHash, parseDigest, requireDigest } from '
 import { RegistryError } from '../errors.js';
 import { isTag, registryPrefix, requireQualifiedName, type RegistryRef } from '../names.js';
 import type { BlobStore } from '../storage/blob-store.js';
-import type { BlobRecord, MetadataStore, Page, Repository, UploadSession } from '../storage/metadata-store.js';
+import type { BlobRecord, MetadataStore, Page, Repository, RepositorySettings, UploadSession } from '../storage/metadata-store.js';
 import { parseManifest, type Descriptor, type ParsedManifest } from './manifest.js';
 import { ManifestCache } from './manifest-cache.js';
 
@@ -335,7 +335,15 @@ export class Registry {
         references: parsed.references,
       },
       referenceDigest ? undefined : reference,
+      { tagImmutable: !referenceDigest && tagIsImmutable(repository.settings, reference) },
     );
+    if (!result.ok && 'immutableTag' in result) {
+      const local = requireQualifiedName(name);
+      throw new RegistryError(
+        'TAG_IMMUTABLE',
+        `The image tag '${result.immutableTag}' already exists in the '${local}' repository and cannot be overwritten because the tag is immutable.`,
+      );
+    }
     if (!result.ok) {
       throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `manifest references unknown content: ${result.missing.join(', ')}`, { missing: result.missing });
     }
@@ -370,6 +378,36 @@ export class Registry {
       return d;
     });
   }
+}
+
+/**
+ * Whether a tag may not be moved once it exists: IMMUTABLE tags never move,
+ * except those an exclusion filter names under IMMUTABLE_WITH_EXCLUSION;
+ * MUTABLE tags always move, except those an exclusion filter names under
+ * MUTABLE_WITH_EXCLUSION. Filters are wildcards (`*` any run of characters).
+ */
+export function tagIsImmutable(settings: RepositorySettings, tag: string): boolean {
+  switch (settings.imageTagMutability) {
+    case 'MUTABLE':
+      return false;
+    case 'IMMUTABLE':
+      return true;
+    case 'IMMUTABLE_WITH_EXCLUSION':
+      return !matchesExclusion(settings.tagMutabilityExclusions, tag);
+    case 'MUTABLE_WITH_EXCLUSION':
+      return matchesExclusion(settings.tagMutabilityExclusions, tag);
+  }
+}
+
+function matchesExclusion(filters: string | null, tag: string): boolean {
+  if (filters === null) return false;
+  const parsed = JSON.parse(filters) as { filterType?: string; filter?: string }[];
+  return parsed.some((f) => f.filterType === 'WILDCARD' && typeof f.filter === 'string' && wildcardMatch(f.filter, tag));
+}
+
+function wildcardMatch(pattern: string, value: string): boolean {
+  const source = pattern.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*');
+  return new RegExp(`^${source}$`).test(value);
 }
 
 function rangeHeader(size: number): Record<string, string> {

@@ -15,6 +15,70 @@ export interface Repository {
   createdAt: number;
   /** The repository policy (JSON text, validated when set), if any. */
   policy: string | null;
+  settings: RepositorySettings;
+}
+
+export type ImageTagMutability = 'MUTABLE' | 'IMMUTABLE' | 'MUTABLE_WITH_EXCLUSION' | 'IMMUTABLE_WITH_EXCLUSION';
+
+/** What ECR keeps about a repository. Documents are JSON text in the API's own shapes, validated by the API layer. */
+export interface RepositorySettings {
+  imageTagMutability: ImageTagMutability;
+  /** `imageTagMutabilityExclusionFilters`: JSON array of {filterType, filter}. */
+  tagMutabilityExclusions: string | null;
+  scanOnPush: boolean;
+  /** `encryptionConfiguration`: JSON {encryptionType, kmsKey?}. */
+  encryption: string | null;
+  /** Resource tags: JSON array of {Key, Value}. */
+  resourceTags: string | null;
+  lifecyclePolicy: string | null;
+  /** ECR Public `catalogData`: JSON. */
+  catalogData: string | null;
+}
+
+export const DEFAULT_REPOSITORY_SETTINGS: RepositorySettings = {
+  imageTagMutability: 'MUTABLE',
+  tagMutabilityExclusions: null,
+  scanOnPush: false,
+  encryption: null,
+  resourceTags: null,
+  lifecyclePolicy: null,
+  catalogData: null,
+};
+
+/** One image (manifest) of a repository as ECR describes it. */
+export interface ImageRecord {
+  digest: string;
+  /** Tags pointing at it, in lexical order. */
+  tags: string[];
+  mediaType: string;
+  /** The config media type (OCI image manifests) or `artifactType`. */
+  artifactType: string | null;
+  subjectDigest: string | null;
+  /** The manifest's own size. */
+  manifestSize: number;
+  /** The sum of the sizes of the blobs it references (config and layers). */
+  blobsSize: number;
+  pushedAt: number;
+  lastPulledAt: number | undefined;
+  storageClass: 'STANDARD' | 'ARCHIVE';
+  storageClassChangedAt: number | undefined;
+  /** Whether an image index in the same repository lists it. */
+  referencedByIndex: boolean;
+}
+
+/** A tag (or an untagged image): what ListImages returns. */
+export interface ImageId {
+  digest: string;
+  tag: string | null;
+}
+
+export interface RecordedEvent {
+  accountId: string;
+  source: string;
+  detailType: string;
+  resources: string[];
+  detail: Record<string, unknown>;
+  createdAt: number;
 }
 
 /** An account: its id, its public registry's alias and its private registry's policy. */
@@ -94,7 +158,9 @@ export interface ResolvedManifest {
 export type PutManifestResult =
   | { ok: true }
   /** Digests the manifest references that the repository cannot reach. */
-  | { ok: false; missing: string[] };
+  | { ok: false; missing: string[] }
+  /** The tag is immutable and names another manifest (nothing changed). */
+  | { ok: false; immutableTag: string; taggedDigest: string };
 
 export interface MetadataStore {
   /** Applies pending migrations. Safe to call on every start. */
@@ -132,6 +198,20 @@ export interface MetadataStore {
   listRepositories(limit: number, last?: string, prefix?: string): Promise<Page<string>>;
   /** Sets (or with null removes) a repository's policy. False if there is no such repository. */
   setRepositoryPolicy(repositoryId: number, policy: string | null): Promise<boolean>;
+  /** Creates a repository with its settings; undefined if one of that name exists (nothing changes then). */
+  createRepository(name: string, settings: RepositorySettings, policy: string | null): Promise<Repository | undefined>;
+  /** Changes some of a repository's settings. False if there is no such repository. */
+  updateRepositorySettings(repositoryId: number, patch: Partial<RepositorySettings>): Promise<boolean>;
+  /**
+   * Deletes a repository with its images, tags, links and uploads, in one
+   * transaction. Unless `force`, only an empty one (no manifests): else
+   * `not-empty` and nothing changes.
+   */
+  deleteRepository(repositoryId: number, force: boolean): Promise<'deleted' | 'not-empty' | 'missing'>;
+  /** Repositories with their settings, like listRepositories. */
+  listRepositoryRecords(limit: number, last?: string, prefix?: string): Promise<Page<Repository>>;
+  /** How many images (manifests) a repository holds. */
+  countImages(repositoryId: number): Promise<number>;
 
   /** Records that a verified blob of this size exists in the blob store (idempotent). */
   putBlob(digest: string, size: number): Promise<void>;
@@ -147,9 +227,10 @@ export interface MetadataStore {
    * Stores a manifest and, if `tag` is given, points the tag at it, in one
    * transaction, only if every reference is reachable from the repository
    * (blobs linked to it, manifests stored in it). Re-putting the same digest
-   * is idempotent. Nothing changes when references are missing.
+   * is idempotent. Nothing changes when references are missing, or when
+   * `tagImmutable` is set and the tag already names another manifest.
    */
-  putManifest(repositoryId: number, manifest: NewManifest, tag?: string): Promise<PutManifestResult>;
+  putManifest(repositoryId: number, manifest: NewManifest, tag?: string, options?: { tagImmutable?: boolean }): Promise<PutManifestResult>;
   getManifest(repositoryId: number, digest: string): Promise<ManifestRecord | undefined>;
   /**
    * The hot-path lookup for a manifest GET, in one query: undefined if the
@@ -168,6 +249,26 @@ export interface MetadataStore {
   listTags(repositoryId: number, limit: number, last?: string): Promise<Page<TagRecord>>;
   /** Only the names of `listTags`, for the `/v2/` tags list (a third of the work per row). */
   listTagNames(repositoryId: number, limit: number, last?: string): Promise<Page<string>>;
+  /**
+   * The images of a repository, one entry per tag and one per untagged
+   * manifest, ordered by (digest, tag) with untagged first; strictly after
+   * `after` when given.
+   */
+  listImageIds(repositoryId: number, filter: { tagStatus: 'TAGGED' | 'UNTAGGED' | 'ANY' }, limit: number, after?: ImageId): Promise<Page<ImageId>>;
+  /**
+   * Images by digest, or every image ordered by digest (strictly after
+   * `afterDigest`) when `digests` is undefined; missing digests are left out.
+   */
+  describeImages(repositoryId: number, options: { digests?: readonly string[]; tagStatus?: 'TAGGED' | 'UNTAGGED' | 'ANY'; limit?: number; afterDigest?: string }): Promise<Page<ImageRecord>>;
+  /** Records pulls (only ever moves a pull time forward). */
+  recordPulls(pulls: readonly { repositoryId: number; digest: string; at: number }[]): Promise<void>;
+  /** Sets an image's storage class. False if there is no such image. */
+  setStorageClass(repositoryId: number, digest: string, storageClass: 'STANDARD' | 'ARCHIVE', at: number): Promise<boolean>;
+  /** Appends an event. */
+  recordEvent(event: RecordedEvent): Promise<void>;
+  /** Events of an account, oldest first, after the event id `afterId`. */
+  listEvents(accountId: string, limit: number, afterId?: number): Promise<(RecordedEvent & { id: number })[]>;
+
   /** Manifests in this repository whose `subject` is `digest`, optionally only of one artifact type. */
   listReferrers(repositoryId: number, subjectDigest: string, artifactType?: string): Promise<ManifestRecord[]>;
 

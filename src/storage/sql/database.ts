@@ -20,6 +20,14 @@ export interface RepositoriesTable {
   created_at: Int8;
   /** The repository policy document (migration 0004). */
   policy: string | null;
+  /** ECR's repository settings (migration 0007); JSON text where noted in RepositorySettings. */
+  image_tag_mutability: Generated<string>;
+  tag_mutability_exclusions: string | null;
+  scan_on_push: Generated<number>;
+  encryption: string | null;
+  resource_tags: string | null;
+  lifecycle_policy: string | null;
+  catalog_data: string | null;
 }
 
 /** An account and the settings of its registries (migration 0004). */
@@ -53,6 +61,10 @@ export interface ManifestsTable {
   content: Bytes;
   annotations: string | null;
   created_at: Int8;
+  /** Migration 0007. */
+  last_pulled_at: Int8 | null;
+  storage_class: Generated<string>;
+  storage_class_changed_at: Int8 | null;
 }
 
 export interface ManifestReferencesTable {
@@ -220,6 +232,19 @@ export interface RegistryItemsTable {
   updated_at: Int8;
 }
 
+/** Things Berth did on its own, e.g. lifecycle expirations (migration 0007). */
+export interface EventsTable {
+  id: Generated<number>;
+  account_id: string;
+  source: string;
+  detail_type: string;
+  /** JSON array of ARNs. */
+  resources: string;
+  /** JSON object. */
+  detail: string;
+  created_at: Int8;
+}
+
 export interface Database {
   accounts: AccountsTable;
   repositories: RepositoriesTable;
@@ -231,6 +256,7 @@ export interface Database {
   manifest_references: ManifestReferencesTable;
   tags: TagsTable;
   uploads: UploadsTable;
+  events: EventsTable;
   iam_users: IamUsersTable;
   access_keys: AccessKeysTable;
   iam_user_policies: IamUserPoliciesTable;

@@ -9,6 +9,7 @@ import {
 } from 'kysely';
 import type { SqlDialectName } from './database.js';
 import { registrySettings } from './migration-0006-registry-settings.js';
+import { ecrRepositories } from './migration-0007-ecr-repositories.js';
 
 /**
  * Versioned schema migrations, defined in code (not read from a folder at
@@ -419,6 +420,7 @@ export function migrationsFor(dialect: SqlDialectName): Record<string, Migration
     '0004_accounts': accounts(dialect),
     '0005_iam_groups_roles': iamGroupsRoles(dialect),
     '0006_registry_settings': registrySettings(dialect),
+    '0007_ecr_repositories': ecrRepositories(dialect),
   };
 }
 

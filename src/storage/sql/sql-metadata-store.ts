@@ -1,4 +1,4 @@
-import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { sql, type Insertable, type Kysely, type Selectable, type Transaction, type Updateable } from 'kysely';
 import type {
   BlobRecord,
   ManifestRecord,
@@ -11,7 +11,7 @@ import type {
   TagRecord,
   UploadSession,
 } from '../metadata-store.js';
-import { AccountConflictError, type Account } from '../metadata-store.js';
+import { AccountConflictError, type Account, type ImageId, type ImageRecord, type ImageTagMutability, type RecordedEvent, type RepositorySettings } from '../metadata-store.js';
 import type { AccountsTable, Database, ManifestsTable, RepositoriesTable, SqlDialectName } from './database.js';
 import { LEGACY_REPOSITORY_MARK, migrateToLatest } from './migrations.js';
 import { quoteIdentifier } from './postgres.js';
@@ -33,13 +33,51 @@ export interface SqlMetadataStoreOptions {
 /** Most digests fit in one IN list; longer lists are split to stay far below bind-parameter limits. */
 const IN_LIST_CHUNK = 500;
 
-type ManifestRow = Selectable<ManifestsTable>;
+type ManifestRow = Omit<Selectable<ManifestsTable>, 'last_pulled_at' | 'storage_class' | 'storage_class_changed_at'>;
 
-const REPOSITORY_COLUMNS = ['id', 'name', 'created_at', 'policy'] as const;
+const REPOSITORY_COLUMNS = [
+  'id',
+  'name',
+  'created_at',
+  'policy',
+  'image_tag_mutability',
+  'tag_mutability_exclusions',
+  'scan_on_push',
+  'encryption',
+  'resource_tags',
+  'lifecycle_policy',
+  'catalog_data',
+] as const;
 const ACCOUNT_COLUMNS = ['account_id', 'public_alias', 'registry_policy', 'created_at'] as const;
 
 function toRepository(row: Pick<Selectable<RepositoriesTable>, (typeof REPOSITORY_COLUMNS)[number]>): Repository {
-  return { id: row.id, name: row.name, createdAt: num(row.created_at), policy: row.policy };
+  return {
+    id: row.id,
+    name: row.name,
+    createdAt: num(row.created_at),
+    policy: row.policy,
+    settings: {
+      imageTagMutability: row.image_tag_mutability as ImageTagMutability,
+      tagMutabilityExclusions: row.tag_mutability_exclusions,
+      scanOnPush: row.scan_on_push !== 0,
+      encryption: row.encryption,
+      resourceTags: row.resource_tags,
+      lifecyclePolicy: row.lifecycle_policy,
+      catalogData: row.catalog_data,
+    },
+  };
+}
+
+function settingsRow(settings: Partial<RepositorySettings>): Updateable<RepositoriesTable> {
+  const row: Updateable<RepositoriesTable> = {};
+  if (settings.imageTagMutability !== undefined) row.image_tag_mutability = settings.imageTagMutability;
+  if (settings.tagMutabilityExclusions !== undefined) row.tag_mutability_exclusions = settings.tagMutabilityExclusions;
+  if (settings.scanOnPush !== undefined) row.scan_on_push = settings.scanOnPush ? 1 : 0;
+  if (settings.encryption !== undefined) row.encryption = settings.encryption;
+  if (settings.resourceTags !== undefined) row.resource_tags = settings.resourceTags;
+  if (settings.lifecyclePolicy !== undefined) row.lifecycle_policy = settings.lifecyclePolicy;
+  if (settings.catalogData !== undefined) row.catalog_data = settings.catalogData;
+  return row;
 }
 
 function toAccount(row: Pick<Selectable<AccountsTable>, (typeof ACCOUNT_COLUMNS)[number]>): Account {
@@ -300,6 +338,213 @@ export class SqlMetadataStore implements MetadataStore {
     });
   }
 
+  async createRepository(name: string, settings: RepositorySettings, policy: string | null): Promise<Repository | undefined> {
+    const inserted = await this.db
+      .insertInto('repositories')
+      .values({ name, created_at: Date.now(), policy, ...settingsRow(settings) })
+      .onConflict((oc) => oc.column('name').doNothing())
+      .returning(REPOSITORY_COLUMNS)
+      .executeTakeFirst();
+    return inserted && toRepository(inserted);
+  }
+
+  async updateRepositorySettings(repositoryId: number, patch: Partial<RepositorySettings>): Promise<boolean> {
+    const row = settingsRow(patch);
+    if (Object.keys(row).length === 0) return (await this.db.selectFrom('repositories').select('id').where('id', '=', repositoryId).executeTakeFirst()) !== undefined;
+    const result = await this.db.updateTable('repositories').set(row).where('id', '=', repositoryId).executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  async deleteRepository(repositoryId: number, force: boolean): Promise<'deleted' | 'not-empty' | 'missing'> {
+    return this.db.transaction().execute(async (trx) => {
+      const repository = await trx.selectFrom('repositories').select('id').where('id', '=', repositoryId).executeTakeFirst();
+      if (!repository) return 'missing';
+      if (!force) {
+        const image = await trx.selectFrom('manifests').select('digest').where('repository_id', '=', repositoryId).limit(1).executeTakeFirst();
+        if (image) return 'not-empty';
+      }
+      // Children first: tags and references point at manifests; the rest cascade from the repository.
+      await trx.deleteFrom('tags').where('repository_id', '=', repositoryId).execute();
+      await trx.deleteFrom('manifest_references').where('repository_id', '=', repositoryId).execute();
+      await trx.deleteFrom('manifests').where('repository_id', '=', repositoryId).execute();
+      await trx.deleteFrom('repository_blobs').where('repository_id', '=', repositoryId).execute();
+      await trx.deleteFrom('uploads').where('repository_id', '=', repositoryId).execute();
+      await trx.deleteFrom('repositories').where('id', '=', repositoryId).execute();
+      await this.#bumpGeneration(trx);
+      return 'deleted';
+    });
+  }
+
+  async listRepositoryRecords(limit: number, last?: string, prefix?: string): Promise<Page<Repository>> {
+    const n = pageLimit(limit);
+    const rows = await this.db
+      .selectFrom('repositories')
+      .select(REPOSITORY_COLUMNS)
+      .$if(last !== undefined, (qb) => qb.where('name', '>', last as string))
+      .$if(prefix !== undefined && prefix !== '', (qb) => qb.where('name', '>=', prefix as string).where('name', '<', prefixEnd(prefix as string)))
+      .orderBy('name')
+      .limit(n + 1)
+      .execute();
+    return { items: rows.slice(0, n).map(toRepository), more: rows.length > n };
+  }
+
+  async countImages(repositoryId: number): Promise<number> {
+    const row = await this.db.selectFrom('manifests').select((eb) => eb.fn.countAll<number | string>().as('count')).where('repository_id', '=', repositoryId).executeTakeFirst();
+    return num(row?.count ?? 0);
+  }
+
+  // ---------------------------------------------------------------- images
+
+  async listImageIds(repositoryId: number, filter: { tagStatus: 'TAGGED' | 'UNTAGGED' | 'ANY' }, limit: number, after?: ImageId): Promise<Page<ImageId>> {
+    const n = pageLimit(limit);
+    // '' sorts before every tag, so an untagged entry (tag NULL → '') comes first for its digest.
+    const tagKey = sql<string>`coalesce(t.name, '')`;
+    const rows = await this.db
+      .selectFrom('manifests as m')
+      .leftJoin('tags as t', (join) => join.onRef('t.repository_id', '=', 'm.repository_id').onRef('t.manifest_digest', '=', 'm.digest'))
+      .select(['m.digest as digest', 't.name as tag'])
+      .where('m.repository_id', '=', repositoryId)
+      .$if(filter.tagStatus === 'TAGGED', (qb) => qb.where('t.name', 'is not', null))
+      .$if(filter.tagStatus === 'UNTAGGED', (qb) => qb.where('t.name', 'is', null))
+      .$if(after !== undefined, (qb) =>
+        qb.where((eb) => eb.or([eb('m.digest', '>', (after as ImageId).digest), eb.and([eb('m.digest', '=', (after as ImageId).digest), eb(tagKey, '>', (after as ImageId).tag ?? '')])])),
+      )
+      .orderBy('m.digest')
+      .orderBy(tagKey)
+      .limit(n + 1)
+      .execute();
+    return { items: rows.slice(0, n).map((r) => ({ digest: r.digest, tag: r.tag ?? null })), more: rows.length > n };
+  }
+
+  async describeImages(
+    repositoryId: number,
+    options: { digests?: readonly string[]; tagStatus?: 'TAGGED' | 'UNTAGGED' | 'ANY'; limit?: number; afterDigest?: string },
+  ): Promise<Page<ImageRecord>> {
+    const n = options.limit === undefined ? Number.MAX_SAFE_INTEGER : pageLimit(options.limit);
+    if (options.digests?.length === 0) return { items: [], more: false };
+    const tagged = sql<number>`exists (select 1 from tags t where t.repository_id = m.repository_id and t.manifest_digest = m.digest)`;
+    const rows = await this.db
+      .selectFrom('manifests as m')
+      .select([
+        'm.digest',
+        'm.media_type',
+        'm.artifact_type',
+        'm.subject_digest',
+        'm.size',
+        'm.created_at',
+        'm.last_pulled_at',
+        'm.storage_class',
+        'm.storage_class_changed_at',
+        sql<number | string>`coalesce((select sum(b.size) from manifest_references r join blobs b on b.digest = r.child_digest where r.repository_id = m.repository_id and r.manifest_digest = m.digest and r.kind = 'blob'), 0)`.as('blobs_size'),
+        sql<number>`case when exists (select 1 from manifest_references p where p.repository_id = m.repository_id and p.child_digest = m.digest and p.kind = 'manifest') then 1 else 0 end`.as('referenced'),
+      ])
+      .where('m.repository_id', '=', repositoryId)
+      .$if(options.digests !== undefined, (qb) => qb.where('m.digest', 'in', options.digests as readonly string[]))
+      .$if(options.tagStatus === 'TAGGED', (qb) => qb.where(tagged, '=', sql<number>`true`))
+      .$if(options.tagStatus === 'UNTAGGED', (qb) => qb.where(tagged, '=', sql<number>`false`))
+      .$if(options.afterDigest !== undefined, (qb) => qb.where('m.digest', '>', options.afterDigest as string))
+      .orderBy('m.digest')
+      .$if(options.limit !== undefined, (qb) => qb.limit(n + 1))
+      .execute();
+    const page = rows.slice(0, n);
+    const tagRows =
+      page.length === 0
+        ? []
+        : await this.db
+            .selectFrom('tags')
+            .select(['name', 'manifest_digest'])
+            .where('repository_id', '=', repositoryId)
+            .where(
+              'manifest_digest',
+              'in',
+              page.map((r) => r.digest),
+            )
+            .orderBy('name')
+            .execute();
+    const tagsByDigest = new Map<string, string[]>();
+    for (const t of tagRows) {
+      const list = tagsByDigest.get(t.manifest_digest) ?? [];
+      list.push(t.name);
+      tagsByDigest.set(t.manifest_digest, list);
+    }
+    return {
+      items: page.map((r) => ({
+        digest: r.digest,
+        tags: tagsByDigest.get(r.digest) ?? [],
+        mediaType: r.media_type,
+        artifactType: r.artifact_type,
+        subjectDigest: r.subject_digest,
+        manifestSize: num(r.size),
+        blobsSize: num(r.blobs_size),
+        pushedAt: num(r.created_at),
+        lastPulledAt: r.last_pulled_at === null ? undefined : num(r.last_pulled_at),
+        storageClass: r.storage_class === 'ARCHIVE' ? 'ARCHIVE' : 'STANDARD',
+        storageClassChangedAt: r.storage_class_changed_at === null ? undefined : num(r.storage_class_changed_at),
+        referencedByIndex: Number(r.referenced) === 1,
+      })),
+      more: rows.length > n,
+    };
+  }
+
+  async recordPulls(pulls: readonly { repositoryId: number; digest: string; at: number }[]): Promise<void> {
+    if (pulls.length === 0) return;
+    await this.db.transaction().execute(async (trx) => {
+      for (const pull of pulls) {
+        await trx
+          .updateTable('manifests')
+          .set({ last_pulled_at: pull.at })
+          .where('repository_id', '=', pull.repositoryId)
+          .where('digest', '=', pull.digest)
+          .where((eb) => eb.or([eb('last_pulled_at', 'is', null), eb('last_pulled_at', '<', pull.at)]))
+          .execute();
+      }
+    });
+  }
+
+  async setStorageClass(repositoryId: number, digest: string, storageClass: 'STANDARD' | 'ARCHIVE', at: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable('manifests')
+      .set({ storage_class: storageClass, storage_class_changed_at: at })
+      .where('repository_id', '=', repositoryId)
+      .where('digest', '=', digest)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  async recordEvent(event: RecordedEvent): Promise<void> {
+    await this.db
+      .insertInto('events')
+      .values({
+        account_id: event.accountId,
+        source: event.source,
+        detail_type: event.detailType,
+        resources: JSON.stringify(event.resources),
+        detail: JSON.stringify(event.detail),
+        created_at: event.createdAt,
+      })
+      .execute();
+  }
+
+  async listEvents(accountId: string, limit: number, afterId?: number): Promise<(RecordedEvent & { id: number })[]> {
+    const rows = await this.db
+      .selectFrom('events')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .$if(afterId !== undefined, (qb) => qb.where('id', '>', afterId as number))
+      .orderBy('id')
+      .limit(pageLimit(limit))
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      accountId: r.account_id,
+      source: r.source,
+      detailType: r.detail_type,
+      resources: JSON.parse(r.resources) as string[],
+      detail: JSON.parse(r.detail) as Record<string, unknown>,
+      createdAt: num(r.created_at),
+    }));
+  }
+
   // ---------------------------------------------------------------- accounts
 
   async createAccount(account: Account): Promise<void> {
@@ -404,7 +649,7 @@ export class SqlMetadataStore implements MetadataStore {
 
   // ---------------------------------------------------------------- manifests
 
-  async putManifest(repositoryId: number, manifest: NewManifest, tag?: string): Promise<PutManifestResult> {
+  async putManifest(repositoryId: number, manifest: NewManifest, tag?: string, options: { tagImmutable?: boolean } = {}): Promise<PutManifestResult> {
     const blobDigests = new Set<string>();
     const manifestDigests = new Set<string>();
     for (const ref of manifest.references) {
@@ -421,6 +666,10 @@ export class SqlMetadataStore implements MetadataStore {
         if (!found.has(ref.digest)) missing.add(ref.digest);
       }
       if (missing.size > 0) return { ok: false, missing: [...missing] };
+      if (tag !== undefined && options.tagImmutable === true) {
+        const tagged = await trx.selectFrom('tags').select('manifest_digest').where('repository_id', '=', repositoryId).where('name', '=', tag).executeTakeFirst();
+        if (tagged && tagged.manifest_digest !== manifest.digest) return { ok: false, immutableTag: tag, taggedDigest: tagged.manifest_digest };
+      }
 
       await trx
         .insertInto('manifests')
