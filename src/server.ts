@@ -81,7 +81,7 @@ export async function prepareDataDir(config: BerthConfig): Promise<GeneratedSecr
 /** Opens the stores, builds the app and listens. */
 export async function startBerth(config: BerthConfig, options: StartOptions = {}): Promise<RunningBerth> {
   const logger = options.logger ?? pino({ level: config.logLevel });
-  const { metadata, identities, close: closeStores } = await openStores(config.databaseUrl);
+  const { metadata, identities, registrySettings, close: closeStores } = await openStores(config.databaseUrl);
   await metadata.migrate();
   const blobs = await FsBlobStore.open(config.dataDir);
   const registry = new Registry(metadata, blobs, config.uploadTtlSeconds * 1000);
@@ -93,7 +93,7 @@ export async function startBerth(config: BerthConfig, options: StartOptions = {}
   const policies = new RepositoryPolicies(metadata);
   const authenticator = new Authenticator(credential, tokens, authorizer, account.accountId);
   const https = config.tlsCert && config.tlsKey ? { cert: await readFile(config.tlsCert), key: await readFile(config.tlsKey) } : undefined;
-  const app = buildApp({ registry, metadata, addressing, policies, authenticator, authorizer, identities, serverKey, account, tokens, logger, authChallenge: config.authChallenge, ...(https ? { https } : {}) });
+  const app = buildApp({ registry, metadata, registrySettings, addressing, policies, authenticator, authorizer, identities, serverKey, account, tokens, logger, authChallenge: config.authChallenge, ...(https ? { https } : {}) });
 
   const cleanupTimer =
     options.cleanUpUploads === false

@@ -8,6 +8,7 @@ import type { Authorizer, Caller } from '../../iam/authorizer.js';
 import type { Registry } from '../../registry/registry.js';
 import type { RepositoryPolicies } from '../../registry/repository-policies.js';
 import type { MetadataStore } from '../../storage/metadata-store.js';
+import type { RegistrySettingsStore } from '../../storage/registry-settings-store.js';
 import type { Addressing, RepositoryAddress } from '../addressing.js';
 
 /** What every ECR / ECR Public operation handler is given. */
@@ -43,6 +44,7 @@ export type EcrHandlers = Partial<Record<AwsService, Readonly<Record<string, Ecr
 export interface EcrApiDeps {
   registry: Registry;
   metadata: MetadataStore;
+  registrySettings: RegistrySettingsStore;
   addressing: Addressing;
   policies: RepositoryPolicies;
   authorizer: Authorizer;
