@@ -15,6 +15,7 @@ import { ECR_MODEL } from '../src/aws/models/ecr.js';
 import { MODELS, OPERATIONS, resourceArn, serviceForTarget, type AwsService } from '../src/aws/operations.js';
 import { decodeNextToken, encodeNextToken, pageLimit, readPageRequest } from '../src/aws/pagination.js';
 import { serializeOutput, toEpochSeconds } from '../src/aws/serialize.js';
+import { isOperationName, validateOperationInput, type OperationHandlers } from '../src/aws/typed-operations.js';
 import { validateInput, type ValidationResult } from '../src/aws/validate.js';
 
 function invalidParameter(path: string, constraint: string): ValidationResult {
@@ -670,5 +671,50 @@ describe('operation table', () => {
     assert.equal(serviceForTarget('AmazonEC2ContainerRegistry_V20150921'), 'ecr');
     assert.equal(serviceForTarget('SpencerFrontendService'), 'ecr-public');
     assert.equal(serviceForTarget('DynamoDB_20120810'), undefined);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Generated types
+// ---------------------------------------------------------------------------
+
+describe('typed operations', () => {
+  test('operation names are checked against the model', () => {
+    assert.equal(isOperationName('ecr', 'CreateRepository'), true);
+    assert.equal(isOperationName('ecr', 'DescribeRegistries'), false);
+    assert.equal(isOperationName('ecr-public', 'DescribeRegistries'), true);
+    assert.equal(isOperationName('ecr', 'toString'), false);
+  });
+
+  test('validated input carries the generated input type', () => {
+    const result = validateOperationInput('ecr', 'CreateRepository', { repositoryName: 'team/app', imageTagMutability: 'IMMUTABLE', tags: [{ Key: 'a', Value: 'b' }] });
+    assert.ok(result.ok);
+    const name: string = result.input.repositoryName;
+    const mutability: 'MUTABLE' | 'IMMUTABLE' | 'IMMUTABLE_WITH_EXCLUSION' | 'MUTABLE_WITH_EXCLUSION' | undefined = result.input.imageTagMutability;
+    assert.deepEqual([name, mutability, result.input.tags?.[0]?.Key], ['team/app', 'IMMUTABLE', 'a']);
+    const part = validateOperationInput('ecr', 'UploadLayerPart', { repositoryName: 'ok', uploadId: UPLOAD_ID, partFirstByte: 0, partLastByte: 1, layerPartBlob: 'aGk=' });
+    assert.ok(part.ok);
+    const bytes: Buffer = part.input.layerPartBlob;
+    assert.equal(bytes.toString(), 'hi');
+  });
+
+  test('a handler table is typed per operation, and its results serialize', async () => {
+    const handlers: Pick<OperationHandlers<'ecr', { accountId: string }>, 'CreateRepository' | 'TagResource'> = {
+      CreateRepository: async (input, context) => ({
+        repository: { repositoryName: input.repositoryName, registryId: context.accountId, createdAt: new Date(1718000000500), imageTagMutability: input.imageTagMutability ?? 'MUTABLE' },
+      }),
+      TagResource: async () => ({}),
+    };
+    const input = validateOperationInput('ecr', 'CreateRepository', { repositoryName: 'team/app' });
+    assert.ok(input.ok);
+    const output = await handlers.CreateRepository(input.input, { accountId: '123456789012' });
+    assert.deepEqual(serializeOutput(ECR_MODEL, 'CreateRepository', output), {
+      repository: { registryId: '123456789012', repositoryName: 'team/app', createdAt: 1718000000.5, imageTagMutability: 'MUTABLE' },
+    });
+    const wrong: Pick<OperationHandlers<'ecr', null>, 'CreateRepository'> = {
+      // @ts-expect-error timestamps are Dates, not strings
+      CreateRepository: async () => ({ repository: { createdAt: '2024-06-10' } }),
+    };
+    assert.ok(wrong);
   });
 });

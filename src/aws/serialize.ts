@@ -13,10 +13,10 @@ export function toEpochSeconds(date: Date): number {
 }
 
 /** The JSON body for `operationName`'s result; throws if the model has no such operation. */
-export function serializeOutput(model: ServiceModel, operationName: string, output: Readonly<Record<string, unknown>>): Record<string, unknown> {
+export function serializeOutput(model: ServiceModel, operationName: string, output: object): Record<string, unknown> {
   const operation = model.operations[operationName];
   if (!operation) throw new RangeError(`${operationName} is not an operation of ${model.signingName}`);
-  return serializeStructure(model, operation.output, output);
+  return serializeStructure(model, operation.output, output as Readonly<Record<string, unknown>>);
 }
 
 function serializeStructure(model: ServiceModel, shapeName: string, value: Readonly<Record<string, unknown>>): Record<string, unknown> {

@@ -28,7 +28,7 @@ export interface ValidationError {
  */
 export type ValidatedInput = Readonly<Record<string, unknown>>;
 
-export type ValidationResult = { ok: true; input: ValidatedInput } | { ok: false; error: ValidationError };
+export type ValidationResult<Input = ValidatedInput> = { ok: true; input: Input } | { ok: false; error: ValidationError };
 
 /** Validates the parsed JSON body of `operationName`; throws if the model has no such operation. */
 export function validateInput(model: ServiceModel, operationName: string, input: unknown): ValidationResult {
