@@ -411,6 +411,38 @@ function runMetadataStoreSuite(name: string, open: () => Promise<MetadataStore>,
         assert.equal(await store.countImages(repo.id), 2);
       });
 
+      test('storage class: resolveManifest reports archived, listings filter by class, a re-put restores', async () => {
+        const repo = await store.ensureRepository('ecr/storage-class');
+        const kept = await storedImage(store, repo.id, 'kept');
+        const archived = await storedImage(store, repo.id, 'old');
+        assert.equal(await store.setStorageClass(repo.id, archived.digest, 'ARCHIVE', 1_950_000_000_000), true);
+        assert.deepEqual(await store.resolveManifest('ecr/storage-class', { tag: 'old' }), { repositoryId: repo.id, digest: archived.digest, archived: true });
+        assert.deepEqual(await store.resolveManifest('ecr/storage-class', { digest: archived.digest }), { repositoryId: repo.id, digest: archived.digest, archived: true });
+        assert.deepEqual(await store.resolveManifest('ecr/storage-class', { tag: 'kept' }), { repositoryId: repo.id, digest: kept.digest, archived: false });
+        assert.deepEqual(await store.resolveManifest('ecr/storage-class', { tag: 'none' }), { repositoryId: repo.id, digest: undefined, archived: false });
+        assert.deepEqual((await store.listImageIds(repo.id, { tagStatus: 'ANY', storageClass: 'ARCHIVE' }, 10)).items, [{ digest: archived.digest, tag: 'old' }]);
+        assert.deepEqual((await store.listImageIds(repo.id, { tagStatus: 'ANY', storageClass: 'STANDARD' }, 10)).items, [{ digest: kept.digest, tag: 'kept' }]);
+        assert.deepEqual((await store.describeImages(repo.id, { storageClass: 'ARCHIVE' })).items.map((i) => i.digest), [archived.digest]);
+        assert.equal((await store.describeImages(repo.id, {})).items.length, 2);
+        const beforeRestore = Date.now();
+        assert.deepEqual(await store.putManifest(repo.id, archived, 'old'), { ok: true });
+        const restored = (await store.describeImages(repo.id, { digests: [archived.digest] })).items[0];
+        assert.equal(restored?.storageClass, 'STANDARD');
+        assert.ok((restored?.storageClassChangedAt ?? 0) >= beforeRestore, 'the restore time is recorded');
+      });
+
+      test('isBlobReferenced: only blobs a manifest of the repository references', async () => {
+        const repo = await store.ensureRepository('ecr/referenced');
+        const image = await storedImage(store, repo.id, 'v1');
+        const loose = await linkedBlob(store, repo.id);
+        const elsewhere = await store.ensureRepository('ecr/referenced-other');
+        for (const reference of image.references) assert.equal(await store.isBlobReferenced(repo.id, reference.digest), true);
+        assert.equal(await store.isBlobReferenced(repo.id, loose), false);
+        assert.equal(await store.isBlobReferenced(elsewhere.id, image.references[0]?.digest ?? ''), false);
+        await store.deleteManifest(repo.id, image.digest);
+        assert.equal(await store.isBlobReferenced(repo.id, image.references[0]?.digest ?? ''), false);
+      });
+
       test('deleteRepository: refuses a non-empty one unless forced, then removes everything', async () => {
         const repo = await store.ensureRepository('ecr/delete');
         await storedImage(store, repo.id, 'v1');
@@ -453,10 +485,10 @@ function runMetadataStoreSuite(name: string, open: () => Promise<MetadataStore>,
         assertManifest(await store.getTaggedManifest(repo.id, 'v1'), repo.id, m);
         assert.equal(await store.getTaggedManifest(repo.id, 'nope'), undefined);
         assert.equal(await store.getManifest(repo.id, newDigest()), undefined);
-        assert.deepEqual(await store.resolveManifest(repo.name, { tag: 'v1' }), { repositoryId: repo.id, digest: m.digest });
-        assert.deepEqual(await store.resolveManifest(repo.name, { digest: m.digest }), { repositoryId: repo.id, digest: m.digest });
-        assert.deepEqual(await store.resolveManifest(repo.name, { tag: 'nope' }), { repositoryId: repo.id, digest: undefined });
-        assert.deepEqual(await store.resolveManifest(repo.name, { digest: newDigest() }), { repositoryId: repo.id, digest: undefined });
+        assert.deepEqual(await store.resolveManifest(repo.name, { tag: 'v1' }), { repositoryId: repo.id, digest: m.digest, archived: false });
+        assert.deepEqual(await store.resolveManifest(repo.name, { digest: m.digest }), { repositoryId: repo.id, digest: m.digest, archived: false });
+        assert.deepEqual(await store.resolveManifest(repo.name, { tag: 'nope' }), { repositoryId: repo.id, digest: undefined, archived: false });
+        assert.deepEqual(await store.resolveManifest(repo.name, { digest: newDigest() }), { repositoryId: repo.id, digest: undefined, archived: false });
         assert.equal(await store.resolveManifest(`${repo.name}-missing`, { tag: 'v1' }), undefined);
         const tags = await store.listTags(repo.id, 10);
         assert.equal(tags.items.length, 1);

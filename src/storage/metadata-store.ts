@@ -153,7 +153,12 @@ export interface Page<T> {
 export interface ResolvedManifest {
   repositoryId: number;
   digest: string | undefined;
+  /** Whether that manifest is in the archive storage class (it cannot be pulled until restored). */
+  archived: boolean;
 }
+
+/** Images of one storage class only: STANDARD is ECR's imageStatus ACTIVE, ARCHIVE its ARCHIVED. */
+export type StorageClass = 'STANDARD' | 'ARCHIVE';
 
 export type PutManifestResult =
   | { ok: true }
@@ -227,16 +232,19 @@ export interface MetadataStore {
    * Stores a manifest and, if `tag` is given, points the tag at it, in one
    * transaction, only if every reference is reachable from the repository
    * (blobs linked to it, manifests stored in it). Re-putting the same digest
-   * is idempotent. Nothing changes when references are missing, or when
-   * `tagImmutable` is set and the tag already names another manifest.
+   * is idempotent, except that an archived manifest is restored to STANDARD
+   * (as ECR restores an archived image that is pushed again). Nothing
+   * changes when references are missing, or when `tagImmutable` is set and
+   * the tag already names another manifest.
    */
   putManifest(repositoryId: number, manifest: NewManifest, tag?: string, options?: { tagImmutable?: boolean }): Promise<PutManifestResult>;
   getManifest(repositoryId: number, digest: string): Promise<ManifestRecord | undefined>;
   /**
    * The hot-path lookup for a manifest GET, in one query: undefined if the
    * repository does not exist, else its id and the digest that the tag (or
-   * the digest itself) names in it, if any. Content comes separately, usually
-   * from a cache, since a digest's content never changes.
+   * the digest itself) names in it, if any, and whether it is archived.
+   * Content comes separately, usually from a cache, since a digest's content
+   * never changes.
    */
   resolveManifest(repositoryName: string, reference: { tag: string } | { digest: string }): Promise<ResolvedManifest | undefined>;
   /** Resolves a tag to its manifest. */
@@ -254,16 +262,22 @@ export interface MetadataStore {
    * manifest, ordered by (digest, tag) with untagged first; strictly after
    * `after` when given.
    */
-  listImageIds(repositoryId: number, filter: { tagStatus: 'TAGGED' | 'UNTAGGED' | 'ANY' }, limit: number, after?: ImageId): Promise<Page<ImageId>>;
+  listImageIds(repositoryId: number, filter: { tagStatus: 'TAGGED' | 'UNTAGGED' | 'ANY'; storageClass?: StorageClass }, limit: number, after?: ImageId): Promise<Page<ImageId>>;
   /**
    * Images by digest, or every image ordered by digest (strictly after
    * `afterDigest`) when `digests` is undefined; missing digests are left out.
+   * `storageClass` keeps only images of that class.
    */
-  describeImages(repositoryId: number, options: { digests?: readonly string[]; tagStatus?: 'TAGGED' | 'UNTAGGED' | 'ANY'; limit?: number; afterDigest?: string }): Promise<Page<ImageRecord>>;
+  describeImages(
+    repositoryId: number,
+    options: { digests?: readonly string[]; tagStatus?: 'TAGGED' | 'UNTAGGED' | 'ANY'; storageClass?: StorageClass; limit?: number; afterDigest?: string },
+  ): Promise<Page<ImageRecord>>;
   /** Records pulls (only ever moves a pull time forward). */
   recordPulls(pulls: readonly { repositoryId: number; digest: string; at: number }[]): Promise<void>;
   /** Sets an image's storage class. False if there is no such image. */
-  setStorageClass(repositoryId: number, digest: string, storageClass: 'STANDARD' | 'ARCHIVE', at: number): Promise<boolean>;
+  setStorageClass(repositoryId: number, digest: string, storageClass: StorageClass, at: number): Promise<boolean>;
+  /** Whether a manifest of the repository references the blob (as its config or a layer). */
+  isBlobReferenced(repositoryId: number, digest: string): Promise<boolean>;
   /** Appends an event. */
   recordEvent(event: RecordedEvent): Promise<void>;
   /** Events of an account, oldest first, after the event id `afterId`. */

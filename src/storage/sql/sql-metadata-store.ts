@@ -11,7 +11,7 @@ import type {
   TagRecord,
   UploadSession,
 } from '../metadata-store.js';
-import { AccountConflictError, type Account, type ImageId, type ImageRecord, type ImageTagMutability, type RecordedEvent, type RepositorySettings } from '../metadata-store.js';
+import { AccountConflictError, type Account, type ImageId, type ImageRecord, type ImageTagMutability, type RecordedEvent, type RepositorySettings, type StorageClass } from '../metadata-store.js';
 import type { AccountsTable, Database, ManifestsTable, RepositoriesTable, SqlDialectName } from './database.js';
 import { LEGACY_REPOSITORY_MARK, migrateToLatest } from './migrations.js';
 import { quoteIdentifier } from './postgres.js';
@@ -203,14 +203,15 @@ function prepareQueries(db: Kysely<Database>) {
       db
         .selectFrom('repositories as r')
         .leftJoin('tags as t', (join) => join.onRef('t.repository_id', '=', 'r.id').on('t.name', '=', tag))
-        .select(['r.id', 't.manifest_digest as digest'])
+        .leftJoin('manifests as m', (join) => join.onRef('m.repository_id', '=', 'r.id').onRef('m.digest', '=', 't.manifest_digest'))
+        .select(['r.id', 't.manifest_digest as digest', 'm.storage_class'])
         .where('r.name', '=', repositoryName),
     ),
     resolveDigest: new PreparedQuery(2, (repositoryName: string, digest: string) =>
       db
         .selectFrom('repositories as r')
         .leftJoin('manifests as m', (join) => join.onRef('m.repository_id', '=', 'r.id').on('m.digest', '=', digest))
-        .select(['r.id', 'm.digest as digest'])
+        .select(['r.id', 'm.digest as digest', 'm.storage_class'])
         .where('r.name', '=', repositoryName),
     ),
     getUpload: new PreparedQuery(1, (id: string) => db.selectFrom('uploads').select(UPLOAD_COLUMNS).where('id', '=', id)),
@@ -395,7 +396,7 @@ export class SqlMetadataStore implements MetadataStore {
 
   // ---------------------------------------------------------------- images
 
-  async listImageIds(repositoryId: number, filter: { tagStatus: 'TAGGED' | 'UNTAGGED' | 'ANY' }, limit: number, after?: ImageId): Promise<Page<ImageId>> {
+  async listImageIds(repositoryId: number, filter: { tagStatus: 'TAGGED' | 'UNTAGGED' | 'ANY'; storageClass?: StorageClass }, limit: number, after?: ImageId): Promise<Page<ImageId>> {
     const n = pageLimit(limit);
     // '' sorts before every tag, so an untagged entry (tag NULL → '') comes first for its digest.
     const tagKey = sql<string>`coalesce(t.name, '')`;
@@ -406,6 +407,7 @@ export class SqlMetadataStore implements MetadataStore {
       .where('m.repository_id', '=', repositoryId)
       .$if(filter.tagStatus === 'TAGGED', (qb) => qb.where('t.name', 'is not', null))
       .$if(filter.tagStatus === 'UNTAGGED', (qb) => qb.where('t.name', 'is', null))
+      .$if(filter.storageClass !== undefined, (qb) => qb.where('m.storage_class', '=', filter.storageClass as StorageClass))
       .$if(after !== undefined, (qb) =>
         qb.where((eb) => eb.or([eb('m.digest', '>', (after as ImageId).digest), eb.and([eb('m.digest', '=', (after as ImageId).digest), eb(tagKey, '>', (after as ImageId).tag ?? '')])])),
       )
@@ -418,7 +420,7 @@ export class SqlMetadataStore implements MetadataStore {
 
   async describeImages(
     repositoryId: number,
-    options: { digests?: readonly string[]; tagStatus?: 'TAGGED' | 'UNTAGGED' | 'ANY'; limit?: number; afterDigest?: string },
+    options: { digests?: readonly string[]; tagStatus?: 'TAGGED' | 'UNTAGGED' | 'ANY'; storageClass?: StorageClass; limit?: number; afterDigest?: string },
   ): Promise<Page<ImageRecord>> {
     const n = options.limit === undefined ? Number.MAX_SAFE_INTEGER : pageLimit(options.limit);
     if (options.digests?.length === 0) return { items: [], more: false };
@@ -442,6 +444,7 @@ export class SqlMetadataStore implements MetadataStore {
       .$if(options.digests !== undefined, (qb) => qb.where('m.digest', 'in', options.digests as readonly string[]))
       .$if(options.tagStatus === 'TAGGED', (qb) => qb.where(tagged, '=', sql<number>`true`))
       .$if(options.tagStatus === 'UNTAGGED', (qb) => qb.where(tagged, '=', sql<number>`false`))
+      .$if(options.storageClass !== undefined, (qb) => qb.where('m.storage_class', '=', options.storageClass as StorageClass))
       .$if(options.afterDigest !== undefined, (qb) => qb.where('m.digest', '>', options.afterDigest as string))
       .orderBy('m.digest')
       .$if(options.limit !== undefined, (qb) => qb.limit(n + 1))
@@ -501,7 +504,7 @@ export class SqlMetadataStore implements MetadataStore {
     });
   }
 
-  async setStorageClass(repositoryId: number, digest: string, storageClass: 'STANDARD' | 'ARCHIVE', at: number): Promise<boolean> {
+  async setStorageClass(repositoryId: number, digest: string, storageClass: StorageClass, at: number): Promise<boolean> {
     const result = await this.db
       .updateTable('manifests')
       .set({ storage_class: storageClass, storage_class_changed_at: at })
@@ -510,6 +513,18 @@ export class SqlMetadataStore implements MetadataStore {
       .executeTakeFirst();
     return result.numUpdatedRows > 0n;
   }
+  async isBlobReferenced(repositoryId: number, digest: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('manifest_references')
+      .select('child_digest')
+      .where('repository_id', '=', repositoryId)
+      .where('child_digest', '=', digest)
+      .where('kind', '=', 'blob')
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
 
   async recordEvent(event: RecordedEvent): Promise<void> {
     await this.db
@@ -687,6 +702,14 @@ export class SqlMetadataStore implements MetadataStore {
         // Same digest, same bytes: keep the first row and its created_at.
         .onConflict((oc) => oc.columns(['repository_id', 'digest']).doNothing())
         .execute();
+      // Pushing an archived image again restores it.
+      await trx
+        .updateTable('manifests')
+        .set({ storage_class: 'STANDARD', storage_class_changed_at: now })
+        .where('repository_id', '=', repositoryId)
+        .where('digest', '=', manifest.digest)
+        .where('storage_class', '=', 'ARCHIVE')
+        .execute();
 
       const references = [
         ...[...blobDigests].map((child) => ({ child, kind: 'blob' as const })),
@@ -757,7 +780,7 @@ export class SqlMetadataStore implements MetadataStore {
       'tag' in reference
         ? await this.#q.resolveTag.first(this.db, repositoryName, reference.tag)
         : await this.#q.resolveDigest.first(this.db, repositoryName, reference.digest);
-    return row && { repositoryId: row.id, digest: row.digest ?? undefined };
+    return row && { repositoryId: row.id, digest: row.digest ?? undefined, archived: row.storage_class === 'ARCHIVE' };
   }
 
   async getTaggedManifest(repositoryId: number, tag: string): Promise<ManifestRecord | undefined> {
