@@ -6,7 +6,7 @@ import { validateInput, type ValidatedInput } from '../aws/validate.js';
 import { awsErrorBody, ERRORS, isRegistryError } from '../errors.js';
 import type { Caller } from '../iam/authorizer.js';
 import { accessDeniedMessage } from '../iam/policy/index.js';
-import { isAccountId, qualifiedName, requireRepositoryName } from '../names.js';
+import { qualifiedName, requireRepositoryName } from '../names.js';
 import { AwsError, signedCall, type AwsApiOptions } from './aws-common.js';
 import type { RepositoryAddress } from './addressing.js';
 import type { EcrApiDeps, EcrCall, EcrHandler } from './ecr-api/call.js';
@@ -62,7 +62,6 @@ export function awsJsonHandler(options: AwsJsonOptions): (request: FastifyReques
         }
       },
     };
-    if (!isAccountId(registryId)) throw AwsError.of('INVALID_PARAMETER', `Invalid parameter at 'registryId' failed to satisfy constraint: 'must satisfy regular expression '[0-9]{12}''`);
     const repositoryName = typeof input.repositoryName === 'string' ? input.repositoryName : undefined;
     if (repositoryName !== undefined) {
       call.repository = repositoryAddress({ accountId: registryId, kind }, repositoryName);
