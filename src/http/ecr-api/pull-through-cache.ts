@@ -1,4 +1,4 @@
-import { normalizedPrefix, type PullThroughCacheRule, type StoredItem, type UpstreamRegistry } from '../../storage/registry-settings-store.js';
+import { normalizedPrefix, type PullThroughCacheRule, type UpstreamRegistry } from '../../storage/registry-settings-store.js';
 import { AwsError } from '../aws-common.js';
 import type { EcrApiDeps, EcrHandlers } from './call.js';
 import { invalidParameter, itemPage, roleArnAccount } from './registry-common.js';
@@ -33,11 +33,6 @@ const DEFAULT_UPSTREAM_REPOSITORY_PREFIX = 'ROOT';
 export function pullThroughCacheHandlers({ registrySettings: store, account, serverKey }: EcrApiDeps): EcrHandlers {
   const notFound = (prefix: string, registryId: string): AwsError =>
     new AwsError('PullThroughCacheRuleNotFoundException', `The pull through cache rule with prefix '${prefix}' does not exist in the registry with id '${registryId}'`, 400);
-  const existingRule = async (registryId: string, prefix: string): Promise<StoredItem<PullThroughCacheRule>> => {
-    const rule = await store.getItem(registryId, 'pull-through-cache-rule', normalizedPrefix(prefix));
-    if (!rule) throw notFound(prefix, registryId);
-    return rule;
-  };
   const credentialMembers = (rule: PullThroughCacheRule) => ({
     ...(rule.credentialArn !== undefined ? { credentialArn: rule.credentialArn } : {}),
     ...(rule.customRoleArn !== undefined ? { customRoleArn: rule.customRoleArn } : {}),
@@ -50,7 +45,7 @@ export function pullThroughCacheHandlers({ registrySettings: store, account, ser
     upstreamRepositoryPrefix: rule.upstreamRepositoryPrefix,
     ...credentialMembers(rule),
   });
-  const registry = (registryId: string) => ({ registryId, region: account.region });
+  const owner = (registryId: string) => ({ registryId, region: account.region });
 
   return {
     ecr: {
@@ -61,10 +56,9 @@ export function pullThroughCacheHandlers({ registrySettings: store, account, ser
           upstreamRegistryUrl,
           upstreamRegistry: upstreamRegistryOf(upstreamRegistryUrl, input.upstreamRegistry as UpstreamRegistry | undefined),
           upstreamRepositoryPrefix: (input.upstreamRepositoryPrefix as string | undefined) ?? DEFAULT_UPSTREAM_REPOSITORY_PREFIX,
-          ...(typeof input.credentialArn === 'string' ? { credentialArn: input.credentialArn } : {}),
-          ...(typeof input.customRoleArn === 'string' ? { customRoleArn: input.customRoleArn } : {}),
+          ...givenCredentials(input),
         };
-        validateAuthentication(rule, registry(registryId));
+        validateAuthentication(rule, owner(registryId));
         const now = Date.now();
         const result = await store.createItem(registryId, 'pull-through-cache-rule', normalizedPrefix(rule.ecrRepositoryPrefix), rule, now, MAX_RULES);
         if (result === 'exists') {
@@ -100,12 +94,8 @@ export function pullThroughCacheHandlers({ registrySettings: store, account, ser
           'pull-through-cache-rule',
           normalizedPrefix(prefix),
           (current) => {
-            const rule: PullThroughCacheRule = {
-              ...current,
-              ...(typeof input.credentialArn === 'string' ? { credentialArn: input.credentialArn } : {}),
-              ...(typeof input.customRoleArn === 'string' ? { customRoleArn: input.customRoleArn } : {}),
-            };
-            validateAuthentication(rule, registry(registryId));
+            const rule: PullThroughCacheRule = { ...current, ...givenCredentials(input) };
+            validateAuthentication(rule, owner(registryId));
             return rule;
           },
           Date.now(),
@@ -121,7 +111,10 @@ export function pullThroughCacheHandlers({ registrySettings: store, account, ser
         return { ...ruleMembers(registryId, deleted.document), createdAt: new Date(deleted.createdAt) };
       },
       ValidatePullThroughCacheRule: async ({ registryId, input }) => {
-        const { document: rule } = await existingRule(registryId, input.ecrRepositoryPrefix as string);
+        const prefix = input.ecrRepositoryPrefix as string;
+        const stored = await store.getItem(registryId, 'pull-through-cache-rule', normalizedPrefix(prefix));
+        if (!stored) throw notFound(prefix, registryId);
+        const rule = stored.document;
         return {
           ...ruleMembers(registryId, rule),
           isValid: false,
@@ -129,6 +122,14 @@ export function pullThroughCacheHandlers({ registrySettings: store, account, ser
         };
       },
     },
+  };
+}
+
+/** The `credentialArn` and `customRoleArn` a request gives. */
+function givenCredentials(input: Readonly<Record<string, unknown>>): Pick<PullThroughCacheRule, 'credentialArn' | 'customRoleArn'> {
+  return {
+    ...(typeof input.credentialArn === 'string' ? { credentialArn: input.credentialArn } : {}),
+    ...(typeof input.customRoleArn === 'string' ? { customRoleArn: input.customRoleArn } : {}),
   };
 }
 
