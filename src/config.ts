@@ -17,6 +17,8 @@ export interface BerthConfig {
   /** Uploads untouched for this long are abandoned and removed. */
   uploadTtlSeconds: number;
   uploadCleanupIntervalSeconds: number;
+  /** How often lifecycle policies are applied; 0: never on a schedule (`berth lifecycle run` still works). */
+  lifecycleIntervalSeconds: number;
   logLevel: string;
   /** Server processes sharing the listener (node:cluster); 1 serves from this process alone. */
   workers: number;
@@ -32,6 +34,8 @@ export interface BerthConfig {
   publicAlias: string;
   /** With a wildcard DNS name `*.<domain>` pointing here, `<account>.<domain>` addresses that account's private registry. */
   registryDomain: string | undefined;
+  /** A push to a missing repository creates it (as Distribution does); false: only CreateRepository or a CREATE_ON_PUSH template does (as ECR). */
+  createRepositoryOnPush: boolean;
 }
 
 /** Every setting: its config-file key, environment variable and CLI flag. `--help` is built from this. */
@@ -45,12 +49,14 @@ export const SETTINGS = [
   { key: 'tlsKey', env: 'BERTH_TLS_KEY', flag: '--tls-key <file>', help: 'PEM private key for --tls-cert', default: undefined },
   { key: 'uploadTtlSeconds', env: 'BERTH_UPLOAD_TTL', flag: '--upload-ttl <seconds>', help: 'age after which an idle upload is abandoned', default: '86400' },
   { key: 'uploadCleanupIntervalSeconds', env: 'BERTH_UPLOAD_CLEANUP_INTERVAL', flag: '--upload-cleanup-interval <seconds>', help: 'how often abandoned uploads are removed', default: '600' },
+  { key: 'lifecycleIntervalSeconds', env: 'BERTH_LIFECYCLE_INTERVAL', flag: '--lifecycle-interval <seconds>', help: 'how often lifecycle policies are applied (0: never)', default: '86400' },
   { key: 'accountId', env: 'BERTH_ACCOUNT_ID', flag: '--account-id <12 digits>', help: 'id of the default account', default: '000000000000' },
   { key: 'region', env: 'BERTH_REGION', flag: '--region <name>', help: "the default account's region", default: 'us-east-1' },
   { key: 'rootAccessKeyId', env: 'BERTH_ROOT_ACCESS_KEY_ID', flag: '--root-access-key-id <id>', help: "the default account's root access key id (generated and printed once if unset)", default: undefined },
   { key: 'rootSecretAccessKey', env: 'BERTH_ROOT_SECRET_ACCESS_KEY', flag: '--root-secret-access-key <secret>', help: 'its secret access key', default: undefined },
   { key: 'publicAlias', env: 'BERTH_PUBLIC_ALIAS', flag: '--public-alias <alias>', help: "alias of the default account's public registry (<host>/public/<alias>/<repo>)", default: '<account-id>' },
   { key: 'registryDomain', env: 'BERTH_REGISTRY_DOMAIN', flag: '--registry-domain <domain>', help: 'wildcard domain: <account>.<domain> addresses that account (needs DNS *.<domain>)', default: undefined },
+  { key: 'createRepositoryOnPush', env: 'BERTH_CREATE_REPOSITORY_ON_PUSH', flag: '--create-repository-on-push <true|false>', help: "a push to a missing repository creates it; 'false' as ECR: only CreateRepository or a CREATE_ON_PUSH creation template", default: 'true' },
   { key: 'authChallenge', env: 'BERTH_AUTH_CHALLENGE', flag: '--auth-challenge <basic|bearer>', help: "401 challenge on /v2/: 'basic' (as ECR) or 'bearer' (Docker token flow via /auth/token)", default: 'basic' },
   { key: 'workers', env: 'BERTH_WORKERS', flag: '--workers <n|auto>', help: "server processes sharing the listener; 'auto' is one per CPU", default: '1' },
   { key: 'logLevel', env: 'BERTH_LOG_LEVEL', flag: '--log-level <level>', help: 'fatal, error, warn, info, debug, trace or silent', default: 'info' },
@@ -80,6 +86,15 @@ export function readConfigFile(path: string): RawSettings {
 function positiveInteger(name: string, value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new ConfigError(`${name} must be a positive integer, got '${value}'`);
+  return n;
+}
+
+/** Node timers hold at most 2^31-1 ms (and fire at once beyond that). */
+const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+function lifecycleInterval(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > MAX_TIMER_SECONDS) throw new ConfigError(`lifecycle-interval must be 0 (never) or 1–${MAX_TIMER_SECONDS} seconds, got '${value}'`);
   return n;
 }
 
@@ -122,6 +137,11 @@ function registryDomain(value: string | undefined): string | undefined {
   return domain;
 }
 
+function booleanSetting(name: string, value: string): boolean {
+  if (value !== 'true' && value !== 'false') throw new ConfigError(`${name} must be true or false, got '${value}'`);
+  return value === 'true';
+}
+
 function authChallenge(value: string): 'basic' | 'bearer' {
   if (value !== 'basic' && value !== 'bearer') throw new ConfigError(`auth-challenge must be basic or bearer, got '${value}'`);
   return value;
@@ -160,12 +180,14 @@ export function resolveConfig(...layers: RawSettings[]): BerthConfig {
     tlsKey,
     uploadTtlSeconds: positiveInteger('upload-ttl', pick('uploadTtlSeconds') as string),
     uploadCleanupIntervalSeconds: positiveInteger('upload-cleanup-interval', pick('uploadCleanupIntervalSeconds') as string),
+    lifecycleIntervalSeconds: lifecycleInterval(pick('lifecycleIntervalSeconds') as string),
     logLevel: logLevel(pick('logLevel') as string),
     workers: workerCount(pick('workers') as string),
     authChallenge: authChallenge(pick('authChallenge') as string),
     accountId: accountId(pick('accountId') as string),
     publicAlias: publicAlias(merged.publicAlias ?? accountId(pick('accountId') as string)),
     registryDomain: registryDomain(pick('registryDomain')),
+    createRepositoryOnPush: booleanSetting('create-repository-on-push', pick('createRepositoryOnPush') as string),
     region: region(pick('region') as string),
     ...rootKey(pick('rootAccessKeyId'), pick('rootSecretAccessKey')),
   };

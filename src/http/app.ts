@@ -10,6 +10,7 @@ import { registerV2 } from './v2.js';
 export interface AppOptions extends AwsJsonOptions {
   registry: Registry;
   authChallenge: 'basic' | 'bearer';
+  createRepositoryOnPush: boolean;
   authenticator: Authenticator;
   logger: Logger;
   https?: { cert: Buffer; key: Buffer };
@@ -52,6 +53,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
     authorizer,
     addressing: options.addressing,
     policies: options.policies,
+    metadata: options.metadata,
+    registrySettings: options.registrySettings,
+    createRepositoryOnPush: options.createRepositoryOnPush,
     region: account.region,
     realm: 'Berth',
     challenge: options.authChallenge,

@@ -9,6 +9,8 @@ import type { Registry } from '../registry/registry.js';
 import type { Caller } from '../iam/authorizer.js';
 import { registryPrefix, type RegistryRef } from '../names.js';
 import type { RepositoryPolicies } from '../registry/repository-policies.js';
+import { DEFAULT_REPOSITORY_SETTINGS, type MetadataStore } from '../storage/metadata-store.js';
+import type { RegistrySettingsStore } from '../storage/registry-settings-store.js';
 import type { Addressing, RepositoryAddress } from './addressing.js';
 import { matchV2Route, type V2Route } from './routes.js';
 import { CATALOG_ACTION, ecrActionFor, MOUNT_SOURCE_ACTION, repositoryArn } from './v2-actions.js';
@@ -26,6 +28,11 @@ export interface V2Options {
   addressing: Addressing;
   /** Repository and registry policies, evaluated as resource policies. */
   policies: RepositoryPolicies;
+  metadata: MetadataStore;
+  /** Where CREATE_ON_PUSH repository creation templates are kept. */
+  registrySettings: RegistrySettingsStore;
+  /** Whether a push to a missing repository creates it when no template applies (as Distribution does). */
+  createRepositoryOnPush: boolean;
   region: string;
   realm: string;
   /** What an unauthenticated request is told to do: log in with Basic, or fetch a token from TOKEN_PATH. */
@@ -58,6 +65,7 @@ const PUBLIC_READS = new Set(['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer',
 /** The OCI Distribution / Docker Registry v2 data plane, a thin adapter over the registry core. */
 export function registerV2(app: FastifyInstance, options: V2Options): void {
   const { registry, authenticator, authorizer, addressing, policies, region, realm, challenge, tokens, rootAccessKeyId } = options;
+  const ensurePushTarget = pushTargetCreator(options);
 
   const unauthorized = (request: FastifyRequest, reply: FastifyReply, name?: string): RegistryError => {
     const scope = name === undefined ? '' : `,scope="repository:${name}:pull,push"`;
@@ -110,6 +118,10 @@ export function registerV2(app: FastifyInstance, options: V2Options): void {
     const action = ecrActionFor(route, request.method);
     if (address && action) await permit(address, action);
     else if (!caller) throw unauthorized(request, reply, routeName);
+    // A push starts with an upload or a manifest: the repository must exist by then, or be created now.
+    if (address && caller && ((route.kind === 'uploads' && request.method === 'POST') || (route.kind === 'manifest' && request.method === 'PUT'))) {
+      await ensurePushTarget(address, permit);
+    }
     await dispatch({ registry, addressing, route, address, caller, permit, request, reply, query });
     return reply;
   };
@@ -131,6 +143,42 @@ export function registerV2(app: FastifyInstance, options: V2Options): void {
     return reply.type('application/json').send({ token, access_token: token, expires_in: expiresAt - now, issued_at: new Date(now * 1000).toISOString() });
   });
   app.route({ method: ['GET', 'HEAD'], url: '/v2', handler: (request, reply) => reply.redirect('/v2/', 301) });
+}
+
+/**
+ * What happens when a push names a repository that does not exist: a
+ * CREATE_ON_PUSH creation template of the account that matches the name
+ * creates it with the template's settings, if the caller may
+ * ecr:CreateRepository (as ECR); otherwise, with createRepositoryOnPush, it
+ * is created with defaults (as Distribution); otherwise the push fails with
+ * NAME_UNKNOWN, as ECR's does.
+ */
+function pushTargetCreator(options: V2Options): (address: RepositoryAddress, permit: Permit) => Promise<void> {
+  const { metadata, registrySettings, policies, createRepositoryOnPush } = options;
+  return async (address, permit) => {
+    if (await metadata.getRepository(address.qualified)) return;
+    const template = address.registry.kind === 'private' ? await registrySettings.matchingCreationTemplate(address.registry.accountId, address.name, 'CREATE_ON_PUSH') : undefined;
+    if (template) {
+      await permit(address, 'ecr:CreateRepository');
+      const t = template.document;
+      await metadata.createRepository(
+        address.qualified,
+        {
+          ...DEFAULT_REPOSITORY_SETTINGS,
+          imageTagMutability: t.imageTagMutability,
+          tagMutabilityExclusions: t.imageTagMutabilityExclusionFilters ? JSON.stringify(t.imageTagMutabilityExclusionFilters) : null,
+          encryption: JSON.stringify(t.encryptionConfiguration),
+          resourceTags: t.resourceTags.length > 0 ? JSON.stringify(t.resourceTags) : null,
+          lifecyclePolicy: t.lifecyclePolicy ?? null,
+        },
+        t.repositoryPolicy ?? null,
+      );
+      if (t.repositoryPolicy) policies.invalidate();
+      return;
+    }
+    if (createRepositoryOnPush) return;
+    throw new RegistryError('NAME_UNKNOWN', `The repository with name '${address.name}' does not exist in the registry with id '${address.registry.accountId}'`);
+  };
 }
 
 interface DispatchContext {
