@@ -132,6 +132,8 @@ describe('IAM roles and STS AssumeRole', () => {
     await fails({ ...sessionCredentials(session), AWS_SESSION_TOKEN: 'not-the-token' }, ['sts', 'get-caller-identity'], /InvalidClientTokenId/);
     // The session has the role's permissions, not the user's: no IAM.
     await fails(sessionCredentials(session), ['iam', 'list-users'], /AccessDenied.*assumed-role\/puller\/ci-1/);
+    // A session owns no access keys: naming no user is an error, not the account root's keys.
+    await fails(sessionCredentials(session), ['iam', 'list-access-keys'], /ValidationError.*non-User credentials/);
   });
 
   test('with the session: get-login-password, skopeo pulls, a push is denied; the password expires with the session', async (t) => {

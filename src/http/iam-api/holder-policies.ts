@@ -123,4 +123,4 @@ function operationsFor(kind: HolderKind): Record<string, QueryOperation> {
 }
 
 /** Put/Get/List/Delete inline policies and Attach/Detach/ListAttached managed policies, for users, groups and roles. */
-export const holderPolicyOperations: Record<string, QueryOperation> = Object.assign({}, ...HOLDER_KINDS.map(operationsFor));
+export const holderPolicyOperations: Record<string, QueryOperation> = Object.fromEntries(HOLDER_KINDS.flatMap((kind) => Object.entries(operationsFor(kind))));

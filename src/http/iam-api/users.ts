@@ -41,9 +41,14 @@ function userName(call: QueryCall): string {
   return required(call, 'UserName', NAME, 64);
 }
 
-/** A key's owner: the named user, or the caller itself when no user is named (undefined: the account root). */
+/** A key's owner: the named user, or the calling user or account root (undefined) when no user is named. */
 function keyOwner(call: QueryCall): string | undefined {
-  return optional(call, 'UserName', NAME, 64) ?? call.caller.principal.username;
+  const named = optional(call, 'UserName', NAME, 64);
+  if (named !== undefined) return named;
+  const { principal } = call.caller;
+  if (principal.type === 'User') return principal.username;
+  if (principal.type === 'Account') return undefined;
+  throw new AwsError('ValidationError', 'Must specify userName when calling with non-User credentials', 400);
 }
 
 /** Authorizes a key operation on its owner (the user, or the account root) and requires the user to exist. */
