@@ -4,11 +4,12 @@ import type { EcrApiDeps, EcrHandler } from './call.js';
 import { policyHandlers } from './policies.js';
 import { publicRegistryHandlers } from './public-registry.js';
 import { registrySettingsHandlers } from './registry-settings.js';
+import { repositoryHandlers } from './repositories.js';
 
 /** Every implemented operation of ECR and ECR Public, by service and name. Each module owns a group of operations. */
 export function ecrHandlers(deps: EcrApiDeps): Record<AwsService, Readonly<Record<string, EcrHandler>>> {
   const merged: Record<AwsService, Record<string, EcrHandler>> = { ecr: {}, 'ecr-public': {} };
-  for (const group of [authTokenHandlers(deps), policyHandlers(deps), publicRegistryHandlers(deps), registrySettingsHandlers(deps)]) {
+  for (const group of [authTokenHandlers(deps), policyHandlers(deps), publicRegistryHandlers(deps), registrySettingsHandlers(deps), repositoryHandlers(deps)]) {
     for (const service of Object.keys(merged) as AwsService[]) {
       for (const [operation, handler] of Object.entries(group[service] ?? {})) {
         if (merged[service][operation]) throw new Error(`${service} ${operation} is implemented twice`);
