@@ -4,6 +4,7 @@ import { ConfigError, readConfigFile, resolveConfig, SETTINGS, type BerthConfig,
 import cluster from 'node:cluster';
 import { AdminError } from './accounts/admin.js';
 import { addAdminCommands } from './accounts/admin-commands.js';
+import { addLifecycleCommands } from './registry/lifecycle-command.js';
 import { prepareDataDir, startBerth, type GeneratedSecrets } from './server.js';
 
 const program = new Command('berth').description('Berth: a self-hosted container image registry (OCI Distribution; Amazon ECR compatibility under way)');
@@ -124,6 +125,7 @@ async function serveWithWorkers(config: BerthConfig): Promise<void> {
 }
 
 addAdminCommands(program);
+addLifecycleCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError) {

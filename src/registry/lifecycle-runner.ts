@@ -1,0 +1,290 @@
+/**
+ * Applies lifecycle policies: for every repository with a policy, the images the engine
+ * (src/lifecycle) decides on are expired (deleted) or archived, and each action is recorded as an
+ * event. GetLifecyclePolicyPreview takes its results from `evaluateRepository` too, so a preview
+ * shows what a run would do.
+ *
+ * Runs may overlap with other processes' runs and with pushes: each action is re-checked against the
+ * image as stored just before it is taken, a delete that finds the image gone was another run's (not
+ * recorded twice), and a failed action is logged and left for the next run, which decides afresh.
+ */
+import type { Logger } from 'pino';
+import { resourceArn } from '../aws/operations.js';
+import { RegistryError } from '../errors.js';
+import { evaluateLifecyclePolicy, parseLifecyclePolicy, type LifecycleDecision, type LifecycleImage, type LifecyclePolicy, type LifecycleRule } from '../lifecycle/index.js';
+import { splitQualifiedName } from '../names.js';
+import type { ImageRecord, MetadataStore, Repository } from '../storage/metadata-store.js';
+import { MediaType, parseManifest } from './manifest.js';
+import type { Registry } from './registry.js';
+
+export const LIFECYCLE_EVENT_SOURCE = 'aws.ecr';
+export const LIFECYCLE_EVENT_DETAIL_TYPE = 'ECR Lifecycle Policy Action';
+
+const PAGE = 1000;
+const INDEX_MEDIA_TYPES: ReadonlySet<string> = new Set([MediaType.ociIndex, MediaType.dockerManifestList]);
+
+export interface LifecycleRunnerDeps {
+  registry: Pick<Registry, 'deleteManifest'>;
+  metadata: MetadataStore;
+  /** The region of the repository ARNs in events. */
+  region: string;
+  logger: Pick<Logger, 'info' | 'warn' | 'error'>;
+}
+
+/** What happened to one decision of a run. */
+export interface LifecycleActionResult {
+  /** The qualified repository name (`<account>/<name>`). */
+  repository: string;
+  digest: string;
+  tags: readonly string[];
+  action: 'expire' | 'transition';
+  rulePriority: number;
+  /**
+   * `applied`: done and recorded; `skipped`: the image changed since it was evaluated (gone,
+   * archived, newly referenced by an index), so the next run decides again; `failed`: logged, retried
+   * by the next run.
+   */
+  outcome: 'applied' | 'skipped' | 'failed';
+}
+
+export interface LifecycleRunReport {
+  /** Repositories whose policy was evaluated. */
+  repositories: number;
+  actions: LifecycleActionResult[];
+}
+
+/** An image as the store describes it, as the engine takes it. */
+function lifecycleImage(record: ImageRecord, activelyReferenced: (digest: string) => boolean): LifecycleImage {
+  const archived = record.storageClass === 'ARCHIVE';
+  const changedAt = record.storageClassChangedAt === undefined ? undefined : new Date(record.storageClassChangedAt);
+  return {
+    digest: record.digest,
+    tags: record.tags,
+    pushedAt: new Date(record.pushedAt),
+    ...(record.lastPulledAt === undefined ? {} : { lastPulledAt: new Date(record.lastPulledAt) }),
+    referencedByIndex: record.referencedByIndex && activelyReferenced(record.digest),
+    ...(archived ? { storageClass: 'archive', lastArchivedAt: changedAt } : { lastActivatedAt: changedAt }),
+  };
+}
+
+async function allImageRecords(metadata: MetadataStore, repositoryId: number): Promise<ImageRecord[]> {
+  const records: ImageRecord[] = [];
+  let afterDigest: string | undefined;
+  for (;;) {
+    const page = await metadata.describeImages(repositoryId, { limit: PAGE, ...(afterDigest === undefined ? {} : { afterDigest }) });
+    records.push(...page.items);
+    if (!page.more || page.items.length === 0) return records;
+    afterDigest = page.items.at(-1)?.digest;
+  }
+}
+
+/**
+ * The store says whether any index lists an image; only an index that is not archived protects it.
+ * When no index is archived (the common case) the store's answer stands without reading manifests.
+ */
+async function activeReferences(metadata: MetadataStore, repositoryId: number, records: readonly ImageRecord[]): Promise<(digest: string) => boolean> {
+  const indexes = records.filter((record) => INDEX_MEDIA_TYPES.has(record.mediaType));
+  if (!indexes.some((index) => index.storageClass === 'ARCHIVE')) return () => true;
+  const referenced = new Set<string>();
+  for (const index of indexes.filter((record) => record.storageClass === 'STANDARD')) {
+    const manifest = await metadata.getManifest(repositoryId, index.digest);
+    if (!manifest) continue;
+    for (const reference of parseManifest(manifest.content, manifest.mediaType).references) {
+      if (reference.kind === 'manifest') referenced.add(reference.digest);
+    }
+  }
+  return (digest) => referenced.has(digest);
+}
+
+interface Evaluation {
+  decisions: LifecycleDecision[];
+  /** Images some index listed when evaluated (archived or not), to notice one that an index lists since. */
+  listedByIndex: ReadonlySet<string>;
+}
+
+async function evaluate(metadata: MetadataStore, repositoryId: number, policy: LifecyclePolicy, now: Date): Promise<Evaluation> {
+  const records = await allImageRecords(metadata, repositoryId);
+  const activelyReferenced = await activeReferences(metadata, repositoryId, records);
+  const images = records.map((record) => lifecycleImage(record, activelyReferenced));
+  return {
+    decisions: evaluateLifecyclePolicy(policy, images, now),
+    listedByIndex: new Set(records.filter((record) => record.referencedByIndex).map((record) => record.digest)),
+  };
+}
+
+/** What `policy` would do to the repository's images now: the preview's and the run's decisions. */
+export async function evaluateRepository(metadata: MetadataStore, repositoryId: number, policy: LifecyclePolicy, now: Date): Promise<LifecycleDecision[]> {
+  return (await evaluate(metadata, repositoryId, policy, now)).decisions;
+}
+
+const COUNT_TYPE_NAMES: Record<LifecycleRule['selection']['countType'], string> = {
+  imageCountMoreThan: 'Image count more than',
+  sinceImagePushed: 'Since image pushed',
+  sinceImagePulled: 'Since image pulled',
+  sinceImageTransitioned: 'Since image transitioned',
+};
+
+const capitalized = (word: string): string => word.charAt(0).toUpperCase() + word.slice(1);
+
+/** A rule as CloudTrail's PolicyExecutionEvent writes it (`lifecycleEventRules`). */
+function eventRule(rule: LifecycleRule): Record<string, unknown> {
+  const { selection } = rule;
+  return {
+    rulePriority: rule.rulePriority,
+    description: rule.description ?? '',
+    lifecycleEventSelection: {
+      tagStatus: capitalized(selection.tagStatus),
+      ...(selection.tagStatus === 'tagged' ? { [selection.tagFilter.list]: selection.tagFilter.values } : {}),
+      storageClass: selection.storageClass,
+      countType: COUNT_TYPE_NAMES[selection.countType],
+      countNumber: selection.countNumber,
+    },
+    action: rule.action.type,
+    ...(rule.action.type === 'transition' ? { targetStorageClass: rule.action.targetStorageClass } : {}),
+  };
+}
+
+/**
+ * The event of one action: `detail` has the shape of the `serviceEventDetails` of ECR's CloudTrail
+ * `PolicyExecutionEvent` (one image action per event, so that each is recorded as soon as it is done).
+ */
+function actionEvent(repository: { accountId: string; name: string; arn: string }, policy: LifecyclePolicy, decision: LifecycleDecision, now: Date) {
+  const { image } = decision;
+  return {
+    accountId: repository.accountId,
+    source: LIFECYCLE_EVENT_SOURCE,
+    detailType: LIFECYCLE_EVENT_DETAIL_TYPE,
+    resources: [repository.arn],
+    detail: {
+      repositoryName: repository.name,
+      lifecycleEventPolicy: {
+        lifecycleEventRules: [...policy.rules].sort((a, b) => a.rulePriority - b.rulePriority).map(eventRule),
+        lastEvaluatedAt: now.getTime(),
+      },
+      lifecycleEventImageActions: [
+        {
+          lifecycleEventImage: {
+            digest: image.digest,
+            tagStatus: image.tags.length > 0 ? 'Tagged' : 'Untagged',
+            tagList: image.tags,
+            pushedAt: image.pushedAt.getTime(),
+          },
+          rulePriority: decision.appliedRulePriority,
+          action: decision.action.type,
+          ...(decision.action.type === 'transition' ? { targetStorageClass: decision.action.targetStorageClass } : {}),
+        },
+      ],
+    },
+    createdAt: now.getTime(),
+  };
+}
+
+/** Whether the image is still as it was evaluated: present, in the same storage class, not listed by an index since. */
+async function stillAsEvaluated(metadata: MetadataStore, repositoryId: number, image: LifecycleImage, wasListed: boolean): Promise<boolean> {
+  const [current] = (await metadata.describeImages(repositoryId, { digests: [image.digest] })).items;
+  if (!current) return false;
+  const evaluatedClass = image.storageClass === 'archive' ? 'ARCHIVE' : 'STANDARD';
+  return current.storageClass === evaluatedClass && (wasListed || !current.referencedByIndex);
+}
+
+async function apply(deps: LifecycleRunnerDeps, repository: Repository, decision: LifecycleDecision, wasListed: boolean, now: Date): Promise<'applied' | 'skipped'> {
+  if (!(await stillAsEvaluated(deps.metadata, repository.id, decision.image, wasListed))) return 'skipped';
+  if (decision.action.type === 'transition') {
+    return (await deps.metadata.setStorageClass(repository.id, decision.image.digest, 'ARCHIVE', now.getTime())) ? 'applied' : 'skipped';
+  }
+  try {
+    await deps.registry.deleteManifest(repository.name, decision.image.digest);
+    return 'applied';
+  } catch (err) {
+    // Deleted meanwhile by another run (or a user): that one counts, not this.
+    if (err instanceof RegistryError && err.code === 'MANIFEST_UNKNOWN') return 'skipped';
+    throw err;
+  }
+}
+
+/** Evaluates and applies one repository's policy. */
+export async function runRepositoryPolicy(deps: LifecycleRunnerDeps, repository: Repository, policy: LifecyclePolicy, now: Date): Promise<LifecycleActionResult[]> {
+  const parts = splitQualifiedName(repository.name);
+  if (!parts) throw new Error(`not a qualified repository name: ${repository.name}`);
+  const { accountId } = parts.registry;
+  const arn = resourceArn('ecr', 'repository', { region: deps.region, accountId, repositoryName: parts.name });
+  const results: LifecycleActionResult[] = [];
+  const { decisions, listedByIndex } = await evaluate(deps.metadata, repository.id, policy, now);
+  for (const decision of decisions) {
+    const result = { repository: repository.name, digest: decision.image.digest, tags: decision.image.tags, action: decision.action.type, rulePriority: decision.appliedRulePriority };
+    let outcome: LifecycleActionResult['outcome'];
+    try {
+      outcome = await apply(deps, repository, decision, listedByIndex.has(decision.image.digest), now);
+      if (outcome === 'applied') await deps.metadata.recordEvent(actionEvent({ accountId, name: parts.name, arn }, policy, decision, now));
+    } catch (err) {
+      deps.logger.error({ err, ...result }, 'lifecycle action failed; the next run retries it');
+      outcome = 'failed';
+    }
+    results.push({ ...result, outcome });
+  }
+  return results;
+}
+
+async function runOnce(deps: LifecycleRunnerDeps, now: Date): Promise<LifecycleRunReport> {
+  const report: LifecycleRunReport = { repositories: 0, actions: [] };
+  let last: string | undefined;
+  for (;;) {
+    const page = await deps.metadata.listRepositoryRecords(PAGE, last);
+    for (const repository of page.items) {
+      if (repository.settings.lifecyclePolicy === null) continue;
+      let policy: LifecyclePolicy;
+      try {
+        policy = parseLifecyclePolicy(repository.settings.lifecyclePolicy);
+      } catch (err) {
+        deps.logger.error({ err, repository: repository.name }, 'stored lifecycle policy does not parse; skipped');
+        continue;
+      }
+      report.repositories++;
+      report.actions.push(...(await runRepositoryPolicy(deps, repository, policy, now)));
+    }
+    if (!page.more || page.items.length === 0) return report;
+    last = page.items.at(-1)?.name;
+  }
+}
+
+/**
+ * Runs of this process take turns: the store's storage-class update is not conditional, so two runs
+ * at once could both archive an image and record it twice. (A delete is atomic in the store: only
+ * one of two runs in different processes succeeds and records it.)
+ */
+let previousRun: Promise<unknown> = Promise.resolve();
+
+/** One run over every repository of every account that has a lifecycle policy; `now` defaults to when the run starts. */
+export function runLifecyclePolicies(deps: LifecycleRunnerDeps, now?: Date): Promise<LifecycleRunReport> {
+  const run = previousRun.then(() => runOnce(deps, now ?? new Date()));
+  previousRun = run.catch(() => undefined);
+  return run;
+}
+
+/**
+ * Runs the policies now and then every `intervalSeconds` (a run still going when the next is due
+ * is not overlapped). Returns the function that stops it, which waits for a run in progress so the
+ * stores can be closed after it.
+ */
+export function startLifecycleScheduler(deps: LifecycleRunnerDeps, intervalSeconds: number): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  const tick = (): void => {
+    if (running) return;
+    running = runLifecyclePolicies(deps)
+      .then((report) => {
+        const applied = report.actions.filter((action) => action.outcome === 'applied').length;
+        if (applied > 0) deps.logger.info({ repositories: report.repositories, applied }, 'applied lifecycle policies');
+      })
+      .catch((err: unknown) => deps.logger.error({ err }, 'lifecycle policy run failed'))
+      .finally(() => {
+        running = undefined;
+      });
+  };
+  const timer = setInterval(tick, intervalSeconds * 1000);
+  timer.unref();
+  tick();
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
+}

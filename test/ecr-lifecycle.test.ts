@@ -1,0 +1,418 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import {
+  DeleteLifecyclePolicyCommand,
+  GetLifecyclePolicyCommand,
+  GetLifecyclePolicyPreviewCommand,
+  PutLifecyclePolicyCommand,
+  StartLifecyclePolicyPreviewCommand,
+  type ECRClient,
+  type LifecyclePolicyPreviewResult,
+} from '@aws-sdk/client-ecr';
+import { pino } from 'pino';
+import { SETTINGS } from '../src/config.js';
+import { evaluateLifecyclePolicy, parseLifecyclePolicy } from '../src/lifecycle/index.js';
+import { LIFECYCLE_EVENT_DETAIL_TYPE, LIFECYCLE_EVENT_SOURCE, runLifecyclePolicies, type LifecycleRunnerDeps } from '../src/registry/lifecycle-runner.js';
+import type { SqlMetadataStore } from '../src/storage/sql/sql-metadata-store.js';
+import { openSqlMetadataStore } from '../src/storage/sql/open.js';
+import { startTestBerth, type TestBerth } from './lib/berth.js';
+import { OCI_MANIFEST, sha256, TestClient } from './lib/client.js';
+import { ecrClients, sdkErrorName } from './lib/ecr-sdk.js';
+import { REPO_ROOT } from './lib/process.js';
+import { DAY, EVALUATION_CASES, INVALID_POLICY_CASES, lifecycleImages, NOW, type CaseImage, type EvaluationCase } from './lifecycle-cases.js';
+import { OCI_INDEX } from './support/images.js';
+import { run } from './support/process.js';
+
+const ROOT = { accessKeyId: 'AKIAECRLIFECYCLE0001', secretAccessKey: 'ecr/lifecycle/root/secret/key/for/tests/0' };
+const ACCOUNT = '000000000000';
+const SHORTEST_POLICY = 100;
+const KEEP_ONE_UNTAGGED = JSON.stringify({
+  rules: [{ rulePriority: 1, description: 'keep one untagged image', selection: { tagStatus: 'untagged', countType: 'imageCountMoreThan', countNumber: 1 }, action: { type: 'expire' } }],
+});
+
+/** The server's clock runs on while a case is set up, so a case whose image sits within this of a day limit is left to the unit test. */
+const CLOCK_MARGIN_MS = 60_000;
+
+function countedInDays(testCase: EvaluationCase): number[] {
+  return testCase.policy.rules.flatMap((rule) => {
+    const selection = (rule as { selection: { countType: string; countNumber: number } }).selection;
+    return selection.countType === 'imageCountMoreThan' ? [] : [selection.countNumber];
+  });
+}
+
+function clearOfDayLimits(testCase: EvaluationCase): boolean {
+  const limits = countedInDays(testCase).map((days) => days * DAY);
+  const ages = testCase.images.flatMap((image) => [image.pushedAgo, image.pulledAgo, image.archivedAgo, image.activatedAgo].filter((age) => age !== undefined));
+  return ages.every((age) => limits.every((limit) => Math.abs(age - limit) > CLOCK_MARGIN_MS));
+}
+
+/** OCI tags cannot hold every character a case uses (`git hash`); no case's rule depends on those characters. */
+const ociTag = (tag: string): string => tag.replace(/[^A-Za-z0-9_.-]/g, '-');
+
+const decisionKey = (image: string, rulePriority: number, action: string): string => `${image} ${action} by rule ${rulePriority}`;
+
+const expectedKeys = (testCase: EvaluationCase): string[] => testCase.expected.map((decision) => decisionKey(decision.image, decision.rulePriority, decision.action)).sort();
+
+async function refused(attempt: Promise<unknown>, what: string): Promise<Error> {
+  try {
+    await attempt;
+  } catch (err) {
+    return err as Error;
+  }
+  assert.fail(`${what}: accepted`);
+}
+
+/** A case pushed into its own repository over /v2/, with its images' times set in the database. */
+interface PushedCase {
+  testCase: EvaluationCase;
+  repository: string;
+  digests: Map<string, string>;
+  names: Map<string, string>;
+}
+
+describe('lifecycle policies through @aws-sdk/client-ecr', () => {
+  let berth: TestBerth;
+  let ecr: ECRClient;
+  let client: TestClient;
+  let store: SqlMetadataStore;
+  let runner: LifecycleRunnerDeps;
+  const silent = pino({ level: 'silent' });
+
+  before(async () => {
+    berth = await startTestBerth({ rootAccessKeyId: ROOT.accessKeyId, rootSecretAccessKey: ROOT.secretAccessKey, lifecycleIntervalSeconds: '0' });
+    ecr = ecrClients(berth.url, ROOT).ecr;
+    client = new TestClient(berth.url);
+    store = await openSqlMetadataStore(`sqlite:${join(berth.dataDir, 'berth.db')}`);
+    runner = { registry: berth.registry, metadata: store, region: 'us-east-1', logger: silent };
+  });
+  after(async () => {
+    ecr?.destroy();
+    await store?.close();
+    await berth?.stop();
+  });
+
+  const repositoryId = async (name: string): Promise<number> => {
+    const repository = await store.getRepository(`${ACCOUNT}/${name}`);
+    assert.ok(repository, name);
+    return repository.id;
+  };
+
+  /** A distinct manifest per image name, its config naming it. */
+  const pushManifest = async (repository: string, name: string, layer: { digest: string; size: number }): Promise<{ body: string; digest: string }> => {
+    const config = await client.pushBlob(repository, JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Labels: { name } } }));
+    const body = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...layer }],
+    });
+    return { body, digest: sha256(body) };
+  };
+
+  const putManifest = async (repository: string, reference: string, body: string, mediaType: string): Promise<void> => {
+    const response = await client.request(`/v2/${repository}/manifests/${reference}`, { method: 'PUT', headers: { 'content-type': mediaType }, body });
+    assert.equal(response.status, 201, await response.text());
+  };
+
+  const pushCase = async (testCase: EvaluationCase, repository: string): Promise<PushedCase> => {
+    const layer = await client.pushBlob(repository, `layer of ${repository}`);
+    const digests = new Map<string, string>();
+    const indexes = new Set(testCase.images.flatMap((image) => (image.childOf === undefined ? [] : [image.childOf])));
+    const push = async (image: CaseImage, body: string, digest: string, mediaType: string): Promise<void> => {
+      digests.set(image.name, digest);
+      const tags = image.tags ?? [];
+      if (tags.length === 0) await putManifest(repository, digest, body, mediaType);
+      for (const tag of tags) await putManifest(repository, ociTag(tag), body, mediaType);
+    };
+    const manifests = new Map<string, { body: string; digest: string }>();
+    for (const image of testCase.images.filter((candidate) => !indexes.has(candidate.name))) {
+      const manifest = await pushManifest(repository, image.name, layer);
+      manifests.set(image.name, manifest);
+      await push(image, manifest.body, manifest.digest, OCI_MANIFEST);
+    }
+    for (const image of testCase.images.filter((candidate) => indexes.has(candidate.name))) {
+      const children = testCase.images.filter((child) => child.childOf === image.name);
+      const body = JSON.stringify({
+        schemaVersion: 2,
+        mediaType: OCI_INDEX,
+        manifests: children.map((child) => {
+          const manifest = manifests.get(child.name) as { body: string; digest: string };
+          return { mediaType: OCI_MANIFEST, digest: manifest.digest, size: Buffer.byteLength(manifest.body), platform: { architecture: child.name, os: 'linux' } };
+        }),
+      });
+      await push(image, body, sha256(body), OCI_INDEX);
+    }
+    return { testCase, repository, digests, names: new Map([...digests].map(([name, digest]) => [digest, name])) };
+  };
+
+  /** Sets push, pull and storage-class times as the case gives them, `now` standing for the case's NOW. */
+  const setTimes = async (pushed: PushedCase, now: number): Promise<void> => {
+    const id = await repositoryId(pushed.repository);
+    for (const image of pushed.testCase.images) {
+      const changedAgo = image.archivedAgo ?? image.activatedAgo;
+      await store.db
+        .updateTable('manifests')
+        .set({
+          created_at: now - image.pushedAgo,
+          last_pulled_at: image.pulledAgo === undefined ? null : now - image.pulledAgo,
+          storage_class: image.storageClass === 'archive' ? 'ARCHIVE' : 'STANDARD',
+          storage_class_changed_at: changedAgo === undefined ? null : now - changedAgo,
+        })
+        .where('repository_id', '=', id)
+        .where('digest', '=', pushed.digests.get(image.name) as string)
+        .execute();
+    }
+  };
+
+  const previewKeys = (pushed: PushedCase, results: readonly LifecyclePolicyPreviewResult[]): string[] =>
+    results.map((result) => decisionKey(pushed.names.get(result.imageDigest as string) as string, result.appliedRulePriority as number, result.action?.type === 'EXPIRE' ? 'expire' : 'transition')).sort();
+
+  const allPreviewResults = async (repositoryName: string, maxResults: number): Promise<LifecyclePolicyPreviewResult[]> => {
+    const results: LifecyclePolicyPreviewResult[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await ecr.send(new GetLifecyclePolicyPreviewCommand({ repositoryName, maxResults, nextToken }));
+      assert.equal(page.status, 'COMPLETE');
+      assert.ok((page.previewResults ?? []).length <= maxResults);
+      results.push(...(page.previewResults ?? []));
+      nextToken = page.nextToken;
+    } while (nextToken !== undefined);
+    return results;
+  };
+
+  test('Put, Get and Delete; their exceptions', async () => {
+    await client.pushImage('lc/crud', 'v1');
+    const repositoryName = 'lc/crud';
+    assert.equal(await sdkErrorName(ecr.send(new GetLifecyclePolicyCommand({ repositoryName }))), 'LifecyclePolicyNotFoundException');
+    assert.equal(await sdkErrorName(ecr.send(new DeleteLifecyclePolicyCommand({ repositoryName }))), 'LifecyclePolicyNotFoundException');
+    assert.equal(await sdkErrorName(ecr.send(new PutLifecyclePolicyCommand({ repositoryName: 'lc/none', lifecyclePolicyText: KEEP_ONE_UNTAGGED }))), 'RepositoryNotFoundException');
+    assert.equal(await sdkErrorName(ecr.send(new GetLifecyclePolicyCommand({ repositoryName: 'lc/none' }))), 'RepositoryNotFoundException');
+    assert.equal(await sdkErrorName(ecr.send(new DeleteLifecyclePolicyCommand({ repositoryName: 'lc/none' }))), 'RepositoryNotFoundException');
+
+    const put = await ecr.send(new PutLifecyclePolicyCommand({ repositoryName, lifecyclePolicyText: KEEP_ONE_UNTAGGED }));
+    assert.deepEqual([put.registryId, put.repositoryName, put.lifecyclePolicyText], [ACCOUNT, repositoryName, KEEP_ONE_UNTAGGED]);
+    const got = await ecr.send(new GetLifecyclePolicyCommand({ repositoryName }));
+    assert.deepEqual([got.registryId, got.repositoryName, got.lifecyclePolicyText], [ACCOUNT, repositoryName, KEEP_ONE_UNTAGGED]);
+    const deleted = await ecr.send(new DeleteLifecyclePolicyCommand({ repositoryName }));
+    assert.equal(deleted.lifecyclePolicyText, KEEP_ONE_UNTAGGED);
+    assert.equal(await sdkErrorName(ecr.send(new GetLifecyclePolicyCommand({ repositoryName }))), 'LifecyclePolicyNotFoundException');
+
+    assert.equal(await sdkErrorName(ecr.send(new StartLifecyclePolicyPreviewCommand({ repositoryName }))), 'LifecyclePolicyNotFoundException');
+    assert.equal(await sdkErrorName(ecr.send(new GetLifecyclePolicyPreviewCommand({ repositoryName }))), 'LifecyclePolicyPreviewNotFoundException');
+    assert.equal(await sdkErrorName(ecr.send(new StartLifecyclePolicyPreviewCommand({ repositoryName: 'lc/none', lifecyclePolicyText: KEEP_ONE_UNTAGGED }))), 'RepositoryNotFoundException');
+  });
+
+  test('invalid policies are refused with InvalidParameterException and ECR\'s message; nothing is stored', async () => {
+    const repositoryName = 'lc/crud';
+    await ecr.send(new PutLifecyclePolicyCommand({ repositoryName, lifecyclePolicyText: KEEP_ONE_UNTAGGED }));
+    for (const invalid of INVALID_POLICY_CASES) {
+      for (const attempt of [
+        ecr.send(new PutLifecyclePolicyCommand({ repositoryName, lifecyclePolicyText: invalid.policyText })),
+        ecr.send(new StartLifecyclePolicyPreviewCommand({ repositoryName, lifecyclePolicyText: invalid.policyText })),
+      ]) {
+        const refusal = await refused(attempt, invalid.name);
+        assert.equal(refusal.name, 'InvalidParameterException', invalid.name);
+        // Shorter texts fail the model's length constraint before the document is read.
+        if (invalid.policyText.length >= SHORTEST_POLICY) assert.equal(refusal.message, invalid.message, invalid.name);
+        else assert.match(refusal.message, /^Invalid parameter at 'lifecyclePolicyText' failed to satisfy constraint: 'Member must have length greater than or equal to 100'$/, invalid.name);
+      }
+    }
+    assert.equal((await ecr.send(new GetLifecyclePolicyCommand({ repositoryName }))).lifecyclePolicyText, KEEP_ONE_UNTAGGED);
+    assert.equal(await sdkErrorName(ecr.send(new GetLifecyclePolicyPreviewCommand({ repositoryName }))), 'LifecyclePolicyPreviewNotFoundException');
+    const tooLong = JSON.stringify({ rules: [{ rulePriority: 1, description: 'x'.repeat(30_720), selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 1 }, action: { type: 'expire' } }] });
+    assert.equal(await sdkErrorName(ecr.send(new PutLifecyclePolicyCommand({ repositoryName, lifecyclePolicyText: tooLong }))), 'InvalidParameterException');
+    await ecr.send(new DeleteLifecyclePolicyCommand({ repositoryName }));
+  });
+
+  describe('the case table through the API: preview and execution agree with it', () => {
+    const cases = EVALUATION_CASES.filter(clearOfDayLimits);
+    const pushedCases: PushedCase[] = [];
+
+    before(async () => {
+      assert.ok(cases.length >= EVALUATION_CASES.length - 3, `only ${cases.length} of ${EVALUATION_CASES.length} cases are clear of day limits`);
+      for (const [index, testCase] of cases.entries()) pushedCases.push(await pushCase(testCase, `lc/case-${index}`));
+      const now = Date.now();
+      for (const pushed of pushedCases) await setTimes(pushed, now);
+      for (const pushed of pushedCases) {
+        await ecr.send(new PutLifecyclePolicyCommand({ repositoryName: pushed.repository, lifecyclePolicyText: JSON.stringify(pushed.testCase.policy) }));
+      }
+    });
+
+    test('GetLifecyclePolicyPreview lists the expected decisions of every case (in pages of 2)', async () => {
+      for (const pushed of pushedCases) {
+        const started = await ecr.send(new StartLifecyclePolicyPreviewCommand({ repositoryName: pushed.repository }));
+        assert.equal(started.status, 'COMPLETE');
+        assert.equal(started.lifecyclePolicyText, JSON.stringify(pushed.testCase.policy));
+        const results = await allPreviewResults(pushed.repository, 2);
+        assert.deepEqual(previewKeys(pushed, results), expectedKeys(pushed.testCase), pushed.testCase.name);
+        const { summary } = await ecr.send(new GetLifecyclePolicyPreviewCommand({ repositoryName: pushed.repository }));
+        const expiring = pushed.testCase.expected.filter((decision) => decision.action === 'expire').length;
+        const transitioning = pushed.testCase.expected.length - expiring;
+        assert.equal(summary?.expiringImageTotalCount, expiring, pushed.testCase.name);
+        assert.deepEqual(summary?.transitioningImageTotalCounts, transitioning > 0 ? [{ targetStorageClass: 'ARCHIVE', imageTotalCount: transitioning }] : undefined, pushed.testCase.name);
+      }
+    });
+
+    test('GetLifecyclePolicyPreview filters by tag status and image ids; a preview of a given text leaves the stored policy alone', async () => {
+      const pushed = pushedCases.find((candidate) => candidate.testCase.name.startsWith('All images: tagged, untagged and any rules together')) as PushedCase;
+      assert.ok(pushed, 'Example B is among the cases');
+      const repositoryName = pushed.repository;
+      await ecr.send(new StartLifecyclePolicyPreviewCommand({ repositoryName }));
+      const untagged = await ecr.send(new GetLifecyclePolicyPreviewCommand({ repositoryName, filter: { tagStatus: 'UNTAGGED' } }));
+      assert.deepEqual(previewKeys(pushed, untagged.previewResults ?? []), ['B expire by rule 2']);
+      const tagged = await ecr.send(new GetLifecyclePolicyPreviewCommand({ repositoryName, filter: { tagStatus: 'TAGGED' } }));
+      assert.deepEqual(previewKeys(pushed, tagged.previewResults ?? []), ['A expire by rule 1', 'D expire by rule 3']);
+      const byId = await ecr.send(new GetLifecyclePolicyPreviewCommand({ repositoryName, imageIds: [{ imageTag: 'alpha-1' }, { imageDigest: pushed.digests.get('B') }, { imageTag: 'alpha-2' }] }));
+      assert.deepEqual(previewKeys(pushed, byId.previewResults ?? []), ['A expire by rule 1', 'B expire by rule 2']);
+      assert.equal(await sdkErrorName(ecr.send(new GetLifecyclePolicyPreviewCommand({ repositoryName, imageIds: [{ imageTag: 'alpha-1' }], maxResults: 1 }))), 'InvalidParameterException');
+      const first = await ecr.send(new GetLifecyclePolicyPreviewCommand({ repositoryName, maxResults: 1 }));
+      assert.ok(first.nextToken);
+      assert.equal(await sdkErrorName(ecr.send(new GetLifecyclePolicyPreviewCommand({ repositoryName, maxResults: 1, nextToken: first.nextToken, filter: { tagStatus: 'TAGGED' } }))), 'InvalidParameterException');
+      assert.equal(await sdkErrorName(ecr.send(new GetLifecyclePolicyPreviewCommand({ repositoryName: pushedCases[0]?.repository, maxResults: 1, nextToken: first.nextToken }))), 'InvalidParameterException');
+
+      const keepNewestTwo = JSON.stringify({ rules: [{ rulePriority: 1, description: 'keep the newest two', selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 2 }, action: { type: 'expire' } }] });
+      const started = await ecr.send(new StartLifecyclePolicyPreviewCommand({ repositoryName, lifecyclePolicyText: keepNewestTwo }));
+      assert.equal(started.lifecyclePolicyText, keepNewestTwo);
+      const preview = await ecr.send(new GetLifecyclePolicyPreviewCommand({ repositoryName }));
+      assert.equal(preview.lifecyclePolicyText, keepNewestTwo);
+      assert.deepEqual(previewKeys(pushed, preview.previewResults ?? []), ['A expire by rule 1', 'B expire by rule 1', 'C expire by rule 1']);
+      assert.equal((await ecr.send(new GetLifecyclePolicyCommand({ repositoryName }))).lifecyclePolicyText, JSON.stringify(pushed.testCase.policy));
+    });
+
+    test('a run applies each case\'s expected decisions and records one event per action', async () => {
+      const report = await runLifecyclePolicies(runner);
+      assert.equal(report.repositories, pushedCases.length);
+      assert.ok(report.actions.every((action) => action.outcome === 'applied'));
+      for (const pushed of pushedCases) {
+        const applied = report.actions.filter((action) => action.repository === `${ACCOUNT}/${pushed.repository}`);
+        const keys = applied.map((action) => decisionKey(pushed.names.get(action.digest) as string, action.rulePriority, action.action)).sort();
+        assert.deepEqual(keys, expectedKeys(pushed.testCase), pushed.testCase.name);
+
+        const images = (await store.describeImages(await repositoryId(pushed.repository), {})).items;
+        for (const decision of pushed.testCase.expected) {
+          const image = images.find((candidate) => candidate.digest === pushed.digests.get(decision.image));
+          if (decision.action === 'expire') assert.equal(image, undefined, `${pushed.testCase.name}: ${decision.image} is gone`);
+          else assert.equal(image?.storageClass, 'ARCHIVE', `${pushed.testCase.name}: ${decision.image} is archived`);
+        }
+        assert.equal(images.length, pushed.testCase.images.filter((image) => !pushed.testCase.expected.some((decision) => decision.image === image.name && decision.action === 'expire')).length);
+      }
+
+      const events = (await store.listEvents(ACCOUNT, 1000)).filter((event) => event.detailType === LIFECYCLE_EVENT_DETAIL_TYPE);
+      assert.equal(events.length, report.actions.length);
+      const digests = events.map((event) => ((event.detail.lifecycleEventImageActions as { lifecycleEventImage: { digest: string } }[])[0] as { lifecycleEventImage: { digest: string } }).lifecycleEventImage.digest);
+      assert.deepEqual(digests.sort(), report.actions.map((action) => action.digest).sort());
+
+      const pushed = pushedCases.find((candidate) => candidate.testCase.name.startsWith('Filtering on image age')) as PushedCase;
+      const event = events.find((candidate) => candidate.detail.repositoryName === pushed.repository);
+      assert.equal(event?.source, LIFECYCLE_EVENT_SOURCE);
+      assert.deepEqual(event?.resources, [`arn:aws:ecr:us-east-1:${ACCOUNT}:repository/${pushed.repository}`]);
+      assert.deepEqual(event?.detail.lifecycleEventImageActions, [
+        {
+          lifecycleEventImage: { digest: pushed.digests.get('old-prod'), tagStatus: 'Tagged', tagList: ['prod-1'], pushedAt: (event?.detail.lifecycleEventImageActions as { lifecycleEventImage: { pushedAt: number } }[])[0]?.lifecycleEventImage.pushedAt },
+          rulePriority: 1,
+          action: 'expire',
+        },
+      ]);
+      assert.deepEqual((event?.detail.lifecycleEventPolicy as { lifecycleEventRules: unknown[] }).lifecycleEventRules, [
+        {
+          rulePriority: 1,
+          description: 'Rule 1',
+          lifecycleEventSelection: { tagStatus: 'Tagged', tagPatternList: ['prod*'], storageClass: 'standard', countType: 'Since image pushed', countNumber: 14 },
+          action: 'expire',
+        },
+      ]);
+    });
+
+    test('the next run does what the engine decides over what is left (children of an expired index), then runs find nothing', async () => {
+      const second = (await runLifecyclePolicies(runner)).actions;
+      assert.ok(second.every((action) => action.outcome === 'applied'));
+      for (const pushed of pushedCases) {
+        const { testCase } = pushed;
+        const expired = new Set(testCase.expected.filter((decision) => decision.action === 'expire').map((decision) => decision.image));
+        const archived = new Set(testCase.expected.filter((decision) => decision.action === 'transition').map((decision) => decision.image));
+        const left = testCase.images
+          .filter((image) => !expired.has(image.name))
+          .map((image): CaseImage => (archived.has(image.name) ? { ...image, storageClass: 'archive', archivedAgo: 0 } : image))
+          .map((image) => ({ ...image, ...(image.childOf !== undefined && expired.has(image.childOf) ? { childOf: undefined } : {}) }));
+        const oracle = evaluateLifecyclePolicy(parseLifecyclePolicy(JSON.stringify(testCase.policy)), lifecycleImages(left, NOW), NOW);
+        const byDigest = new Map(left.map((image) => [lifecycleImages([image], NOW)[0]?.digest, image.name]));
+        const expected = oracle.map((decision) => decisionKey(byDigest.get(decision.image.digest) as string, decision.appliedRulePriority, decision.action.type)).sort();
+        const applied = second
+          .filter((action) => action.repository === `${ACCOUNT}/${pushed.repository}`)
+          .map((action) => decisionKey(pushed.names.get(action.digest) as string, action.rulePriority, action.action))
+          .sort();
+        assert.deepEqual(applied, expected, testCase.name);
+      }
+      assert.ok(second.length > 0, 'the children of the expired index go in the second run');
+      assert.deepEqual((await runLifecyclePolicies(runner)).actions, []);
+    });
+  });
+
+  test('a failed delete is logged, recorded nowhere, and retried by the next run', async () => {
+    const repositoryName = 'lc/failing';
+    const digests: string[] = [];
+    const layer = await client.pushBlob(repositoryName, 'layer of lc/failing');
+    for (const name of ['older', 'newer']) {
+      const manifest = await pushManifest(repositoryName, name, layer);
+      await putManifest(repositoryName, manifest.digest, manifest.body, OCI_MANIFEST);
+      digests.push(manifest.digest);
+    }
+    const id = await repositoryId(repositoryName);
+    await store.db.updateTable('manifests').set({ created_at: Date.now() - 2 * DAY }).where('repository_id', '=', id).where('digest', '=', digests[0] as string).execute();
+    await ecr.send(new PutLifecyclePolicyCommand({ repositoryName, lifecyclePolicyText: KEEP_ONE_UNTAGGED }));
+    const eventsBefore = (await store.listEvents(ACCOUNT, 1000)).length;
+    const errors: unknown[] = [];
+    const failing = await runLifecyclePolicies({
+      ...runner,
+      registry: {
+        deleteManifest: () => Promise.reject(new Error('blob store unavailable')),
+      },
+      logger: { ...silent, info: silent.info.bind(silent), warn: silent.warn.bind(silent), error: (...args: unknown[]) => void errors.push(args) },
+    });
+    assert.deepEqual(
+      failing.actions.map((action) => [action.digest, action.outcome]),
+      [[digests[0], 'failed']],
+    );
+    assert.equal(errors.length, 1);
+    assert.equal((await store.listEvents(ACCOUNT, 1000)).length, eventsBefore);
+    assert.equal((await store.describeImages(id, {})).items.length, 2);
+    const retried = await runLifecyclePolicies(runner);
+    assert.deepEqual(
+      retried.actions.map((action) => [action.digest, action.outcome]),
+      [[digests[0], 'applied']],
+    );
+    await ecr.send(new DeleteLifecyclePolicyCommand({ repositoryName }));
+  });
+
+  test('berth lifecycle run applies the policies once against the data directory and says what it did', async () => {
+    const repositoryName = 'lc/cli';
+    const layer = await client.pushBlob(repositoryName, 'layer of lc/cli');
+    const digests: string[] = [];
+    for (const name of ['first', 'second', 'third']) {
+      const manifest = await pushManifest(repositoryName, name, layer);
+      await putManifest(repositoryName, manifest.digest, manifest.body, OCI_MANIFEST);
+      digests.push(manifest.digest);
+    }
+    const id = await repositoryId(repositoryName);
+    for (const [age, digest] of digests.entries()) {
+      await store.db.updateTable('manifests').set({ created_at: Date.now() - (3 - age) * DAY }).where('repository_id', '=', id).where('digest', '=', digest).execute();
+    }
+    await ecr.send(new PutLifecyclePolicyCommand({ repositoryName, lifecyclePolicyText: KEEP_ONE_UNTAGGED }));
+
+    const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !SETTINGS.some((setting) => setting.env === name)));
+    const lifecycleRun = () =>
+      run(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'lifecycle', 'run', '--data-dir', berth.dataDir], { cwd: REPO_ROOT, env: { ...cleanEnv, BERTH_LOG_LEVEL: 'warn' }, timeoutMs: 60_000 });
+    const first = await lifecycleRun();
+    assert.equal(first.code, 0, first.stderr);
+    const lines = first.stdout.trim().split('\n');
+    assert.deepEqual(lines.slice(0, -1).sort(), [`expired ${ACCOUNT}/${repositoryName}@${digests[0]} by rule 1`, `expired ${ACCOUNT}/${repositoryName}@${digests[1]} by rule 1`].sort());
+    assert.match(lines.at(-1) as string, /^Evaluated \d+ repositories with a lifecycle policy; 2 actions applied\.$/);
+    assert.deepEqual(
+      (await store.describeImages(id, {})).items.map((image) => image.digest),
+      [digests[2]],
+    );
+    const again = await lifecycleRun();
+    assert.match(again.stdout, /; 0 actions applied\.\n$/);
+  });
+});
