@@ -7,6 +7,7 @@ import {
   GetLifecyclePolicyPreviewCommand,
   PutLifecyclePolicyCommand,
   StartLifecyclePolicyPreviewCommand,
+  waitUntilLifecyclePolicyPreviewComplete,
   type ECRClient,
   type LifecyclePolicyPreviewResult,
 } from '@aws-sdk/client-ecr';
@@ -259,6 +260,8 @@ describe('lifecycle policies through @aws-sdk/client-ecr', () => {
       assert.ok(pushed, 'Example B is among the cases');
       const repositoryName = pushed.repository;
       await ecr.send(new StartLifecyclePolicyPreviewCommand({ repositoryName }));
+      const waited = await waitUntilLifecyclePolicyPreviewComplete({ client: ecr, maxWaitTime: 10, minDelay: 1 }, { repositoryName });
+      assert.equal(waited.state, 'SUCCESS');
       const untagged = await ecr.send(new GetLifecyclePolicyPreviewCommand({ repositoryName, filter: { tagStatus: 'UNTAGGED' } }));
       assert.deepEqual(previewKeys(pushed, untagged.previewResults ?? []), ['B expire by rule 2']);
       const tagged = await ecr.send(new GetLifecyclePolicyPreviewCommand({ repositoryName, filter: { tagStatus: 'TAGGED' } }));

@@ -196,8 +196,8 @@ async function apply(deps: LifecycleRunnerDeps, repository: Repository, decision
     await deps.registry.deleteManifest(repository.name, decision.image.digest);
     return 'applied';
   } catch (err) {
-    // Deleted meanwhile by another run (or a user): that one counts, not this.
-    if (err instanceof RegistryError && err.code === 'MANIFEST_UNKNOWN') return 'skipped';
+    // Deleted meanwhile (the image by another run or a user, or the whole repository): that one counts, not this.
+    if (err instanceof RegistryError && (err.code === 'MANIFEST_UNKNOWN' || err.code === 'NAME_UNKNOWN')) return 'skipped';
     throw err;
   }
 }
