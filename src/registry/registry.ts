@@ -7,6 +7,7 @@ import type { BlobStore } from '../storage/blob-store.js';
 import type { BlobRecord, MetadataStore, Page, Repository, RepositorySettings, UploadSession } from '../storage/metadata-store.js';
 import { parseManifest, type Descriptor, type ParsedManifest } from './manifest.js';
 import { ManifestCache } from './manifest-cache.js';
+import type { PullRecorder } from './pull-recorder.js';
 
 export interface UploadState {
   id: string;
@@ -48,12 +49,14 @@ export class Registry {
 
   /**
    * `staleClaimMs`: a claim on an upload older than this was left by a writer
-   * that died; another request may take the upload over.
+   * that died; another request may take the upload over. `pulls`, when
+   * given, is told of every manifest read (for `lastRecordedPullTime`).
    */
   constructor(
     readonly metadata: MetadataStore,
     readonly blobs: BlobStore,
     private readonly staleClaimMs = 24 * 60 * 60 * 1000,
+    private readonly pulls?: PullRecorder,
   ) {}
 
   // ---- repositories -------------------------------------------------------
@@ -285,7 +288,11 @@ export class Registry {
 
   // ---- manifests and tags ---------------------------------------------------
 
-  /** The hot path of every pull: one metadata lookup, content from the cache when it can be. */
+  /**
+   * The hot path of every pull: one metadata lookup, content from the cache
+   * when it can be. An archived manifest cannot be pulled: ECR answers 404
+   * until it is restored.
+   */
   async getManifest(name: string, reference: string): Promise<StoredManifest> {
     const local = requireQualifiedName(name);
     const byDigest = parseDigest(reference) !== undefined;
@@ -294,13 +301,28 @@ export class Registry {
     const resolved = await this.metadata.resolveManifest(name, byDigest ? { digest: reference } : { tag: reference });
     if (!resolved) throw new RegistryError('NAME_UNKNOWN', `repository name not known to registry: ${local}`);
     if (!resolved.digest) throw new RegistryError('MANIFEST_UNKNOWN', `manifest unknown: ${reference}`);
-    let manifest = this.manifests.get(resolved.digest);
+    if (resolved.archived) {
+      throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${resolved.digest} is archived; restore it to the STANDARD storage class to pull it`, { storageClass: 'ARCHIVE' });
+    }
+    const manifest = await this.pullManifest(resolved.repositoryId, resolved.digest);
+    if (!manifest) throw new RegistryError('MANIFEST_UNKNOWN', `manifest unknown: ${reference}`);
+    return manifest;
+  }
+
+  /**
+   * A manifest the caller has resolved in the repository (and found not
+   * archived), read as a pull: its pull time is recorded. Content comes from
+   * the cache when it can; undefined if it was deleted meanwhile.
+   */
+  async pullManifest(repositoryId: number, digest: string): Promise<StoredManifest | undefined> {
+    let manifest = this.manifests.get(digest);
     if (!manifest) {
-      const record = await this.metadata.getManifest(resolved.repositoryId, resolved.digest);
-      if (!record) throw new RegistryError('MANIFEST_UNKNOWN', `manifest unknown: ${reference}`);
+      const record = await this.metadata.getManifest(repositoryId, digest);
+      if (!record) return undefined;
       manifest = { digest: record.digest, mediaType: record.mediaType, content: record.content, subjectDigest: record.subjectDigest };
       this.manifests.set(manifest);
     }
+    this.pulls?.record(repositoryId, digest);
     return { digest: manifest.digest, mediaType: manifest.mediaType, content: manifest.content, subject: manifest.subjectDigest ?? undefined };
   }
 
