@@ -5,6 +5,7 @@ import { isRegistryError, ociErrorBody, RegistryError } from '../errors.js';
 import type { Registry } from '../registry/registry.js';
 import { awsJsonHandler, type AwsJsonOptions } from './aws-json.js';
 import { awsQueryHandler } from './aws-query.js';
+import { registerDownloadUrls } from './download-url.js';
 import { registerV2 } from './v2.js';
 
 export interface AppOptions extends AwsJsonOptions {
@@ -62,6 +63,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     tokens: options.tokens,
     rootAccessKeyId: account.accessKeyId,
   });
+  registerDownloadUrls(app, { registry, apiSigningKey: options.serverKey.apiSigningKey });
   // The AWS control planes, all `POST /`: JSON 1.1 with X-Amz-Target (ECR, ECR Public), else the Query protocol (STS, IAM).
   const awsJson = awsJsonHandler(options);
   const awsQuery = awsQueryHandler(options);
