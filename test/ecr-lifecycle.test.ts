@@ -5,6 +5,7 @@ import {
   DeleteLifecyclePolicyCommand,
   GetLifecyclePolicyCommand,
   GetLifecyclePolicyPreviewCommand,
+  paginateGetLifecyclePolicyPreview,
   PutLifecyclePolicyCommand,
   StartLifecyclePolicyPreviewCommand,
   waitUntilLifecyclePolicyPreviewComplete,
@@ -12,9 +13,9 @@ import {
   type LifecyclePolicyPreviewResult,
 } from '@aws-sdk/client-ecr';
 import { pino } from 'pino';
-import { SETTINGS } from '../src/config.js';
+import { ConfigError, resolveConfig, SETTINGS } from '../src/config.js';
 import { evaluateLifecyclePolicy, parseLifecyclePolicy } from '../src/lifecycle/index.js';
-import { LIFECYCLE_EVENT_DETAIL_TYPE, LIFECYCLE_EVENT_SOURCE, runLifecyclePolicies, type LifecycleRunnerDeps } from '../src/registry/lifecycle-runner.js';
+import { LIFECYCLE_EVENT_DETAIL_TYPE, LIFECYCLE_EVENT_SOURCE, runLifecyclePolicies, startLifecycleScheduler, type LifecycleRunnerDeps } from '../src/registry/lifecycle-runner.js';
 import type { SqlMetadataStore } from '../src/storage/sql/sql-metadata-store.js';
 import { openSqlMetadataStore } from '../src/storage/sql/open.js';
 import { startTestBerth, type TestBerth } from './lib/berth.js';
@@ -71,6 +72,13 @@ interface PushedCase {
   digests: Map<string, string>;
   names: Map<string, string>;
 }
+
+test('lifecycleIntervalSeconds: a day by default, 0 turns the schedule off, at most what a Node timer holds', () => {
+  assert.equal(resolveConfig({}).lifecycleIntervalSeconds, 86_400);
+  assert.equal(resolveConfig({ lifecycleIntervalSeconds: '0' }).lifecycleIntervalSeconds, 0);
+  assert.equal(resolveConfig({ lifecycleIntervalSeconds: '2147483' }).lifecycleIntervalSeconds, 2_147_483);
+  for (const refused of ['-1', '1.5', 'daily', '2147484']) assert.throws(() => resolveConfig({ lifecycleIntervalSeconds: refused }), ConfigError, refused);
+});
 
 describe('lifecycle policies through @aws-sdk/client-ecr', () => {
   let berth: TestBerth;
@@ -169,16 +177,14 @@ describe('lifecycle policies through @aws-sdk/client-ecr', () => {
   const previewKeys = (pushed: PushedCase, results: readonly LifecyclePolicyPreviewResult[]): string[] =>
     results.map((result) => decisionKey(pushed.names.get(result.imageDigest as string) as string, result.appliedRulePriority as number, result.action?.type === 'EXPIRE' ? 'expire' : 'transition')).sort();
 
-  const allPreviewResults = async (repositoryName: string, maxResults: number): Promise<LifecyclePolicyPreviewResult[]> => {
+  /** Every result, through the SDK's paginator in pages of `pageSize`. */
+  const allPreviewResults = async (repositoryName: string, pageSize: number): Promise<LifecyclePolicyPreviewResult[]> => {
     const results: LifecyclePolicyPreviewResult[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await ecr.send(new GetLifecyclePolicyPreviewCommand({ repositoryName, maxResults, nextToken }));
+    for await (const page of paginateGetLifecyclePolicyPreview({ client: ecr, pageSize }, { repositoryName })) {
       assert.equal(page.status, 'COMPLETE');
-      assert.ok((page.previewResults ?? []).length <= maxResults);
+      assert.ok((page.previewResults ?? []).length <= pageSize);
       results.push(...(page.previewResults ?? []));
-      nextToken = page.nextToken;
-    } while (nextToken !== undefined);
+    }
     return results;
   };
 
@@ -240,7 +246,7 @@ describe('lifecycle policies through @aws-sdk/client-ecr', () => {
       }
     });
 
-    test('GetLifecyclePolicyPreview lists the expected decisions of every case (in pages of 2)', async () => {
+    test('GetLifecyclePolicyPreview lists the expected decisions of every case (the SDK\'s paginator, pages of 2)', async () => {
       for (const pushed of pushedCases) {
         const started = await ecr.send(new StartLifecyclePolicyPreviewCommand({ repositoryName: pushed.repository }));
         assert.equal(started.status, 'COMPLETE');
@@ -384,6 +390,27 @@ describe('lifecycle policies through @aws-sdk/client-ecr', () => {
     assert.deepEqual(
       retried.actions.map((action) => [action.digest, action.outcome]),
       [[digests[0], 'applied']],
+    );
+    await ecr.send(new DeleteLifecyclePolicyCommand({ repositoryName }));
+  });
+
+  test('the scheduler runs at once when started, and stopping it waits for that run', async () => {
+    const repositoryName = 'lc/scheduled';
+    const layer = await client.pushBlob(repositoryName, 'layer of lc/scheduled');
+    const digests: string[] = [];
+    for (const name of ['older', 'newer']) {
+      const manifest = await pushManifest(repositoryName, name, layer);
+      await putManifest(repositoryName, manifest.digest, manifest.body, OCI_MANIFEST);
+      digests.push(manifest.digest);
+    }
+    const id = await repositoryId(repositoryName);
+    await store.db.updateTable('manifests').set({ created_at: Date.now() - DAY }).where('repository_id', '=', id).where('digest', '=', digests[0] as string).execute();
+    await ecr.send(new PutLifecyclePolicyCommand({ repositoryName, lifecyclePolicyText: KEEP_ONE_UNTAGGED }));
+    const stop = startLifecycleScheduler(runner, 3600);
+    await stop();
+    assert.deepEqual(
+      (await store.describeImages(id, {})).items.map((image) => image.digest),
+      [digests[1]],
     );
     await ecr.send(new DeleteLifecyclePolicyCommand({ repositoryName }));
   });
