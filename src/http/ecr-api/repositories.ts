@@ -7,8 +7,8 @@ import type {
 import type { AwsService } from '../../aws/operations.js';
 import { DEFAULT_REPOSITORY_SETTINGS, type ImageTagMutability } from '../../storage/metadata-store.js';
 import type { RegistryScanningConfiguration } from '../../storage/registry-settings-store.js';
-import { AwsError } from '../aws-common.js';
 import type { EcrApiDeps, EcrHandler, EcrHandlers } from './call.js';
+import { invalidParameter } from './registry-common.js';
 import { publicRepositoryHandlers } from './repositories-public.js';
 import {
   deleteRepositoryHandler,
@@ -193,8 +193,4 @@ function wildcardMatch(pattern: string, value: string): boolean {
     .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
     .join('.*');
   return new RegExp(`^${source}$`).test(value);
-}
-
-function invalidParameter(member: string, constraint: string): AwsError {
-  return AwsError.of('INVALID_PARAMETER', `Invalid parameter at '${member}' failed to satisfy constraint: '${constraint}'`);
 }

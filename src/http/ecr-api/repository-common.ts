@@ -6,6 +6,7 @@ import type { Repository } from '../../storage/metadata-store.js';
 import type { RepositoryAddress } from '../addressing.js';
 import { AwsError } from '../aws-common.js';
 import type { EcrApiDeps, EcrCall, EcrHandler } from './call.js';
+import { invalidParameter } from './registry-common.js';
 
 /** What the repository handler groups (ECR, ECR Public, resource tags) share. */
 
@@ -94,7 +95,7 @@ export async function describeRepositories(deps: EcrApiDeps, call: EcrCall, view
   if (names !== undefined) {
     for (const member of ['maxResults', 'nextToken'] as const) {
       if (call.input[member] !== undefined) {
-        throw AwsError.of('INVALID_PARAMETER', `Invalid parameter at '${member}' failed to satisfy constraint: '${member} cannot be used together with repositoryNames'`);
+        throw invalidParameter(member, `${member} cannot be used together with repositoryNames`);
       }
     }
     const found = await namedRepositories(deps, call, registry, action, names);
