@@ -377,7 +377,7 @@ describe('lifecycle policies through @aws-sdk/client-ecr', () => {
       registry: {
         deleteManifest: () => Promise.reject(new Error('blob store unavailable')),
       },
-      logger: { ...silent, info: silent.info.bind(silent), warn: silent.warn.bind(silent), error: (...args: unknown[]) => void errors.push(args) },
+      logger: { info: silent.info.bind(silent), error: (...args: unknown[]) => void errors.push(args) },
     });
     assert.deepEqual(
       failing.actions.map((action) => [action.digest, action.outcome]),

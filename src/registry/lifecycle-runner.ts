@@ -28,7 +28,7 @@ export interface LifecycleRunnerDeps {
   metadata: MetadataStore;
   /** The region of the repository ARNs in events. */
   region: string;
-  logger: Pick<Logger, 'info' | 'warn' | 'error'>;
+  logger: Pick<Logger, 'info' | 'error'>;
 }
 
 /** What happened to one decision of a run. */
