@@ -3,7 +3,9 @@ import { after, before, describe, test } from 'node:test';
 import {
   BatchGetRepositoryScanningConfigurationCommand,
   CreateRepositoryCommand,
+  CreateRepositoryCreationTemplateCommand,
   DeleteRepositoryCommand,
+  DeleteRepositoryCreationTemplateCommand,
   DescribeRepositoriesCommand,
   ListTagsForResourceCommand,
   PutImageScanningConfigurationCommand,
@@ -39,6 +41,7 @@ const ROOT = { accessKeyId: 'AKIAREPOSITORIESROOT1', secretAccessKey: 'repositor
 const ACCOUNT = '000000000000';
 const ALIAS = 'repo-tests';
 const ARN = (name: string): string => `arn:aws:ecr:us-east-1:${ACCOUNT}:repository/${name}`;
+const KMS_KEY = `arn:aws:kms:us-east-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
 const PUBLIC_ARN = (name: string): string => `arn:aws:ecr-public::${ACCOUNT}:repository/${name}`;
 
 /** Every repository operation of ECR and ECR Public through the AWS SDK for JavaScript, with docker's side over /v2/. */
@@ -211,6 +214,24 @@ describe('ECR and ECR Public repositories through the AWS SDK', () => {
     assert.deepEqual(repository.encryptionConfiguration, { encryptionType: 'AES256' });
     const { repositories } = await ecr.send(new DescribeRepositoriesCommand({}));
     assert.ok(repositories?.some((r) => r.repositoryName === 'pushed/by-docker'));
+  });
+
+  test('a repository a CREATE_ON_PUSH creation template made on push is described with the template\'s settings and tags', async () => {
+    await ecr.send(
+      new CreateRepositoryCreationTemplateCommand({
+        prefix: 'templated',
+        appliedFor: ['CREATE_ON_PUSH'],
+        imageTagMutability: 'IMMUTABLE',
+        encryptionConfiguration: { encryptionType: 'KMS', kmsKey: KMS_KEY },
+        resourceTags: [{ Key: 'made-by', Value: 'template' }],
+      }),
+    );
+    await v2.pushImage(`${ACCOUNT}/templated/app`, 'v1');
+    const repository = await describeOne('templated/app');
+    assert.equal(repository.imageTagMutability, 'IMMUTABLE');
+    assert.deepEqual(repository.encryptionConfiguration, { encryptionType: 'KMS', kmsKey: KMS_KEY });
+    assert.deepEqual((await ecr.send(new ListTagsForResourceCommand({ resourceArn: ARN('templated/app') }))).tags, [{ Key: 'made-by', Value: 'template' }]);
+    await ecr.send(new DeleteRepositoryCreationTemplateCommand({ prefix: 'templated' }));
   });
 
   test('DescribeRepositories pages in name order with maxResults/nextToken and the SDK paginator; names and pages do not mix', async () => {
