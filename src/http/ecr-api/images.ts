@@ -67,7 +67,8 @@ export function imageHandlers(deps: EcrApiDeps): EcrHandlers {
     if (expectedDigest !== undefined && !DIGEST_PATTERN.test(expectedDigest)) throw invalidParameter('imageDigest', "must satisfy regular expression '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+'");
     const content = Buffer.from(manifestText, 'utf8');
     const parsed = parseManifest(content, mediaType);
-    const digest = digestOf(content, expectedDigest?.startsWith('sha512:') ? 'sha512' : 'sha256');
+    // The model: imageDigest is "the sha256 digest of the image manifest".
+    const digest = digestOf(content);
     if (expectedDigest !== undefined && expectedDigest !== digest) {
       throw new AwsError('ImageDigestDoesNotMatchException', `Provided digest '${expectedDigest}' does not match the digest '${digest}' calculated for the image manifest`, 400);
     }
