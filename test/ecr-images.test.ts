@@ -30,6 +30,7 @@ import {
   CompleteLayerUploadCommand as PublicCompleteLayerUploadCommand,
   DescribeImagesCommand as PublicDescribeImagesCommand,
   InitiateLayerUploadCommand as PublicInitiateLayerUploadCommand,
+  paginateDescribeImages as paginatePublicDescribeImages,
   paginateDescribeImageTags,
   PutImageCommand as PublicPutImageCommand,
   UploadLayerPartCommand as PublicUploadLayerPartCommand,
@@ -507,6 +508,9 @@ describe('ECR image and layer operations through the AWS SDK', () => {
 
     const { imageDetails } = await publicClient.send(new PublicDescribeImagesCommand({ repositoryName }));
     assert.deepEqual(imageDetails?.map((d) => d.imageDigest).sort(), [seeded, sha256(manifest)].sort());
+    const paged = [];
+    for await (const page of paginatePublicDescribeImages({ client: publicClient, pageSize: 1 }, { repositoryName })) paged.push(...(page.imageDetails ?? []));
+    assert.deepEqual(paged.map((d) => d.imageDigest), imageDetails?.map((d) => d.imageDigest));
     const tags = [];
     for await (const page of paginateDescribeImageTags({ client: publicClient, pageSize: 1 }, { repositoryName })) tags.push(...(page.imageTagDetails ?? []));
     assert.deepEqual(tags.map((t) => t.imageTag), ['seed', 'v1']);
@@ -518,5 +522,7 @@ describe('ECR image and layer operations through the AWS SDK', () => {
     assert.deepEqual(deleted.imageIds, [{ imageDigest: sha256(manifest), imageTag: 'v1' }]);
     assert.equal(await sdkErrorName(publicClient.send(new PublicDescribeImagesCommand({ repositoryName: 'shared/none' }))), 'RepositoryNotFoundException');
     assert.equal(await sdkErrorName(publicClient.send(new PublicInitiateLayerUploadCommand({ repositoryName: 'shared/none' }))), 'RepositoryNotFoundException');
+    assert.equal(await sdkErrorName(publicClient.send(new PublicPutImageCommand({ repositoryName: 'shared/none', imageManifest: manifest, imageTag: 'v1' }))), 'RepositoryNotFoundException');
+    assert.equal(await sdkErrorName(publicClient.send(new PublicBatchDeleteImageCommand({ repositoryName: 'shared/none', imageIds: [{ imageTag: 'v1' }] }))), 'RepositoryNotFoundException');
   });
 });
