@@ -193,6 +193,14 @@ describe('ECR image and layer operations through the AWS SDK', () => {
     assert.equal(images?.[0]?.imageId?.imageDigest, first);
   });
 
+  test('PutImage: LimitExceededException beyond 1000 tags on one image', async () => {
+    const digest = await v2.pushImage('api/many-tags', 't0');
+    const manifest = await (await v2.request(`/v2/api/many-tags/manifests/${digest}`)).text();
+    for (let i = 1; i < 1000; i++) await berth.registry.putManifest(`${ACCOUNT}/api/many-tags`, `t${i}`, Buffer.from(manifest), OCI_MANIFEST);
+    assert.equal(await sdkErrorName(ecr.send(new PutImageCommand({ repositoryName: 'api/many-tags', imageManifest: manifest, imageTag: 'one-more' }))), 'LimitExceededException');
+    assert.equal(await sdkErrorName(ecr.send(new PutImageCommand({ repositoryName: 'api/many-tags', imageManifest: manifest, imageTag: 't999' }))), 'ImageAlreadyExistsException');
+  });
+
   test('the layer API: availability of /v2/ blobs, and its modeled exceptions', async () => {
     await emptyRepository('api/layers');
     const pushed = await v2.pushBlob('api/layers', randomBytes(300));
