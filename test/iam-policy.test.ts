@@ -97,6 +97,7 @@ const R = {
   notPrincipal:
     'NotPrincipal: "AWS might validate the account first, then the role, and then the assumed-role user … include both the ARN for a role and the ARN for the account containing that role"',
   managed: 'AWS Managed Policy reference (ecr.md §5.3)',
+  trust: 'Policy evaluation logic: "Role trust policies and AWS KMS key policies are exceptions to this logic, because they must explicitly allow access for principals"',
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -116,6 +117,8 @@ interface EvalCase {
   readonly time?: string;
   readonly expect: Decision;
   readonly reason?: DecisionReason;
+  /** Evaluate as a role's trust policy (PolicySet.resourceMustAllow). */
+  readonly trustPolicy?: boolean;
 }
 
 /** An identity Allow guarded by one condition: allowed iff the condition holds. */
@@ -437,7 +440,33 @@ const evalCases: EvalCase[] = [
   { name: 'FullAccess does not allow iam:CreateServiceLinkedRole for other services', rule: R.managed, identity: [AmazonEC2ContainerRegistryFullAccess.policy], action: 'iam:CreateServiceLinkedRole', resource: '*', context: { 'iam:AWSServiceName': 'elasticbeanstalk.amazonaws.com' }, expect: 'ImplicitDeny' },
   { name: 'FullAccess does not cover ecr-public', rule: R.managed, identity: [AmazonEC2ContainerRegistryFullAccess.policy], action: 'ecr-public:PutImage', expect: 'ImplicitDeny' },
   { name: 'Managed PullOnly cross-account still needs the repository policy', rule: R.crossAccount, principal: carol, identity: [AmazonEC2ContainerRegistryPullOnly.policy], expect: 'ImplicitDeny', reason: 'NoResourcePolicyAllow' },
+
+  // Role trust policies (sts:AssumeRole): the trust policy must allow, even within the account.
+  { ...trustCase('same account: an identity allow without the trust policy naming the caller or its account is denied', trustDoc(`arn:aws:iam::${A}:user/bob`), [assumeDoc()]), expect: 'ImplicitDeny', reason: 'NoResourcePolicyAllow' },
+  { ...trustCase('same account: a trust policy naming the caller suffices without an identity policy', trustDoc(`arn:aws:iam::${A}:user/alice`)), expect: 'Allow', reason: 'ResourcePolicyAllow' },
+  { ...trustCase('same account: a trust policy naming the account delegates, so no identity allow means deny', trustDoc(A)), expect: 'ImplicitDeny', reason: 'NoIdentityPolicyAllow' },
+  { ...trustCase('same account: a trust policy naming the account root plus an identity allow', trustDoc(`arn:aws:iam::${A}:root`), [assumeDoc()]), expect: 'Allow', reason: 'IdentityAndResourcePolicyAllow' },
+  { ...trustCase('same account: an identity Deny beats a trust policy naming the caller', trustDoc(`arn:aws:iam::${A}:user/alice`), [{ Version: V12, Statement: [{ Effect: 'Deny', Action: 'sts:AssumeRole', Resource: '*' }] }]), expect: 'ExplicitDeny', reason: 'IdentityPolicyDeny' },
+  { ...trustCase('a Deny in the trust policy beats everything', { Version: V12, Statement: [{ Effect: 'Allow', Principal: { AWS: A }, Action: 'sts:AssumeRole' }, { Effect: 'Deny', Principal: '*', Action: 'sts:AssumeRole' }] }, [assumeDoc()]), expect: 'ExplicitDeny', reason: 'ResourcePolicyDeny' },
+  { ...trustCase('a trust policy naming a role allows its sessions (role chaining)', trustDoc(`arn:aws:iam::${A}:role/ci`)), principal: ciSession, expect: 'Allow', reason: 'ResourcePolicyAllow' },
+  { ...trustCase('cross account: the trust policy naming the caller\'s account and its identity allow', trustDoc(`arn:aws:iam::${B}:root`), [assumeDoc()]), principal: carol, expect: 'Allow', reason: 'IdentityAndResourcePolicyAllow' },
+  { ...trustCase('cross account: a trust policy naming the caller is not enough without its identity allow', trustDoc(`arn:aws:iam::${B}:user/carol`)), principal: carol, expect: 'ImplicitDeny', reason: 'NoIdentityPolicyAllow' },
+  { ...trustCase('cross account: an identity allow without the trust policy naming the caller\'s account is denied', trustDoc(A), [assumeDoc()]), principal: carol, expect: 'ImplicitDeny', reason: 'NoResourcePolicyAllow' },
+  { ...trustCase('the sts:ExternalId condition of a trust policy', trustDoc(`arn:aws:iam::${A}:user/alice`, { StringEquals: { 'sts:ExternalId': 'tenant-42' } })), context: { 'sts:ExternalId': 'tenant-7' }, expect: 'ImplicitDeny' },
 ];
+
+/** A case evaluating sts:AssumeRole on role `ci` of account A with `trust` as its trust policy. */
+function trustCase(name: string, trust: Doc, identity: Doc[] = []): Omit<EvalCase, 'expect'> {
+  return { name, rule: R.trust, identity, resourcePolicies: [trust], trustPolicy: true, action: 'sts:AssumeRole', resource: `arn:aws:iam::${A}:role/ci` };
+}
+
+function trustDoc(principal: string, Condition?: Doc): Doc {
+  return { Version: V12, Statement: [{ Effect: 'Allow', Principal: { AWS: principal }, Action: 'sts:AssumeRole', ...(Condition ? { Condition } : {}) }] };
+}
+
+function assumeDoc(): Doc {
+  return { Version: V12, Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: `arn:aws:iam::${A}:role/ci` }] };
+}
 
 // ---------------------------------------------------------------------------------------------
 // Validation cases
@@ -572,6 +601,7 @@ describe('IAM policy evaluation (table)', () => {
       const result = evaluate(request, {
         identity: (c.identity ?? []).map((d) => toPolicy(d, 'identity')),
         resource: (c.resourcePolicies ?? []).map((d) => toPolicy(d, 'resource')),
+        resourceMustAllow: c.trustPolicy === true,
       });
       assert.equal(result.decision, c.expect, `decision (reason ${result.reason})`);
       if (c.reason) assert.equal(result.reason, c.reason);

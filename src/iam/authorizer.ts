@@ -199,9 +199,28 @@ export class Authorizer {
     resourcePolicies: readonly Policy[] = [],
   ): Promise<EvaluationResult> {
     const { principal } = caller;
+    return evaluate({ principal, action, resource, resourceAccountId, context }, { identity: await this.identityOf(principal), resource: resourcePolicies });
+  }
+
+  /**
+   * Decides `sts:AssumeRole` on a role: its trust policy must allow the
+   * caller, by name, or by naming the caller's account, which delegates to
+   * the caller's identity policies (AWS: "Role trust policies … must
+   * explicitly allow access for principals", within the account too); from
+   * another account the identity policies must allow as well.
+   */
+  async authorizeAssumeRole(caller: Caller, role: { arn: string; accountId: string }, context: RequestContext, trustPolicy: Policy): Promise<EvaluationResult> {
+    const { principal } = caller;
+    return evaluate(
+      { principal, action: 'sts:AssumeRole', resource: role.arn, resourceAccountId: role.accountId, context },
+      { identity: await this.identityOf(principal), resource: [trustPolicy], resourceMustAllow: true },
+    );
+  }
+
+  private async identityOf(principal: RequestPrincipal): Promise<readonly Policy[]> {
+    if (principal.type === 'Account') return ROOT_IDENTITY;
     const holder = policyHolderOf(principal);
-    const identity = principal.type === 'Account' ? ROOT_IDENTITY : holder ? await this.identityPolicies(principal.accountId, holder) : [];
-    return evaluate({ principal, action, resource, resourceAccountId, context }, { identity, resource: resourcePolicies });
+    return holder ? this.identityPolicies(principal.accountId, holder) : [];
   }
 
   /** A user's policies (its own and its groups') or a role's, parsed once per generation. */

@@ -199,6 +199,10 @@ describe('IAM roles and STS AssumeRole', () => {
     users.ops = await createUser(ROOT_A, 'ops');
     // Trusted by name only: ops is not named and has no identity policy.
     await fails(users.ops as Credentials, ['sts', 'assume-role', '--role-arn', ROLE_ARN, '--role-session-name', 'ops'], /AccessDenied.*user\/ops is not authorized to perform: sts:AssumeRole/);
+    // An identity policy alone does not do it: a trust policy must allow, even within the account.
+    await aws(ROOT_A, ['iam', 'put-user-policy', '--user-name', 'ops', '--policy-name', 'assume', '--policy-document', allowAssume(ROLE_ARN)]);
+    await fails(users.ops as Credentials, ['sts', 'assume-role', '--role-arn', ROLE_ARN, '--role-session-name', 'ops'], /AccessDenied/);
+    await aws(ROOT_A, ['iam', 'delete-user-policy', '--user-name', 'ops', '--policy-name', 'assume']);
     // Trusting the account delegates: now ops needs (and with it, has) an identity policy allowing sts:AssumeRole.
     await aws(ROOT_A, ['iam', 'update-assume-role-policy', '--role-name', 'puller', '--policy-document', trustPolicy(ACCOUNT_A)]);
     await fails(users.ops as Credentials, ['sts', 'assume-role', '--role-arn', ROLE_ARN, '--role-session-name', 'ops'], /AccessDenied/);
@@ -246,6 +250,30 @@ describe('IAM roles and STS AssumeRole', () => {
     assert.equal(identity.Account, ACCOUNT_A);
     const { client } = await loginAs(sessionCredentials(crossSession));
     assert.equal((await client.request('/v2/team/app/manifests/v1')).status, 200);
+  });
+
+  test('sts:ExternalId reaches the trust policy\'s conditions; a session assumes a role only if its own role allows it', async (t) => {
+    if (!requireClients(t, ['aws'])) return;
+    const trustWithExternalId = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT_A}:user/ops` }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'sts:ExternalId': 'tenant-42' } } }],
+    });
+    await aws(ROOT_A, ['iam', 'update-assume-role-policy', '--role-name', 'puller', '--policy-document', trustWithExternalId]);
+    // ops's own identity policy allows sts:AssumeRole on the role: drop it, so the trust policy alone decides.
+    await aws(ROOT_A, ['iam', 'delete-user-policy', '--user-name', 'ops', '--policy-name', 'assume']);
+    await fails(users.ops as Credentials, ['sts', 'assume-role', '--role-arn', ROLE_ARN, '--role-session-name', 'ops'], /AccessDenied/);
+    await fails(users.ops as Credentials, ['sts', 'assume-role', '--role-arn', ROLE_ARN, '--role-session-name', 'ops', '--external-id', 'tenant-7'], /AccessDenied/);
+    const withId = await assumeRole(users.ops as Credentials, 'ops-ext', ['--external-id', 'tenant-42']);
+
+    // Role chaining: the session's identity policies are the role's, which do not allow sts:AssumeRole yet.
+    await aws(ROOT_A, ['iam', 'update-assume-role-policy', '--role-name', 'puller', '--policy-document', trustPolicy(ACCOUNT_A)]);
+    const chained = sessionCredentials(withId);
+    await fails(chained, ['sts', 'assume-role', '--role-arn', ROLE_ARN, '--role-session-name', 'chained'], /AccessDenied.*assumed-role\/puller\/ops-ext/);
+    await aws(ROOT_A, ['iam', 'put-role-policy', '--role-name', 'puller', '--policy-name', 'chain', '--policy-document', allowAssume(ROLE_ARN)]);
+    const again = await assumeRole(chained, 'chained');
+    assert.equal(again.AssumedRoleUser.Arn, `arn:aws:sts::${ACCOUNT_A}:assumed-role/puller/chained`);
+    await aws(ROOT_A, ['iam', 'delete-role-policy', '--role-name', 'puller', '--policy-name', 'chain']);
+    await aws(ROOT_A, ['iam', 'put-user-policy', '--user-name', 'ops', '--policy-name', 'assume', '--policy-document', allowAssume(ROLE_ARN)]);
   });
 
   test('a role with policies cannot be deleted; deleting it ends its sessions and their registry passwords', async (t) => {

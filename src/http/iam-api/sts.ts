@@ -20,10 +20,10 @@ export const stsOperations: Record<string, QueryOperation> = {
   },
 
   /**
-   * The role's trust policy is evaluated as the resource policy of the role,
-   * with the caller's identity policies: in the role's account either may
-   * allow `sts:AssumeRole` (a trust policy that names only the account
-   * delegates to its identity policies), from another account both must.
+   * The role's trust policy must allow the caller: naming it suffices in the
+   * role's account; naming its account delegates to its identity policies,
+   * which must then allow `sts:AssumeRole` on the role; from another account
+   * both must allow (Authorizer.authorizeAssumeRole).
    */
   async AssumeRole(call) {
     const roleArn = required(call, 'RoleArn', undefined, 2048);
@@ -44,7 +44,7 @@ export const stsOperations: Record<string, QueryOperation> = {
     const trust = tryParsePolicy(role.assumeRolePolicy, { ...TRUST_POLICY, name: `${role.arn} trust policy` });
     if (!trust.ok) throw denied();
     const context = externalId === undefined ? call.context : { ...call.context, 'sts:ExternalId': externalId };
-    const decision = await call.api.authorizer.authorize(caller, 'sts:AssumeRole', role.arn, role.accountId, context, [trust.policy]);
+    const decision = await call.api.authorizer.authorizeAssumeRole(caller, role, context, trust.policy);
     if (decision.decision !== 'Allow') throw denied();
 
     const maxSeconds = caller.principal.type === 'AssumedRole' ? Math.min(ROLE_CHAINING_MAX_SECONDS, role.maxSessionDuration) : role.maxSessionDuration;

@@ -11,6 +11,7 @@
  *    The account root user is allowed in its own account ("all requests are implicitly denied with
  *    the exception of the AWS account root user, which has full access").
  * 3. Cross account: the caller's identity policy AND the resource policy must both allow.
+ *    Role trust policies (`PolicySet.resourceMustAllow`) must allow within the account too.
  * 4. Anonymous callers and AWS service principals have no identity policies; a resource policy
  *    allow is required and sufficient.
  * 5. Otherwise ImplicitDeny.
@@ -48,6 +49,14 @@ export interface PolicySet {
   readonly identity: readonly Policy[];
   /** Resource-based policies of the target (repository policy, registry policy). */
   readonly resource?: readonly Policy[];
+  /**
+   * The resource policy must allow even within the account: a role's trust
+   * policy ("Role trust policies and KMS key policies are exceptions to this
+   * logic, because they must explicitly allow access for principals"). Naming
+   * the caller suffices; naming its account delegates, so the identity
+   * policies must then allow too.
+   */
+  readonly resourceMustAllow?: boolean;
 }
 
 export type Decision = 'Allow' | 'ExplicitDeny' | 'ImplicitDeny';
@@ -233,7 +242,8 @@ export function evaluate(request: AuthorizationRequest, policies: PolicySet): Ev
   }
   const rootUser = type === 'Account';
 
-  if (hasIdentity && !crossAccount) {
+  const resourceMustAllow = policies.resourceMustAllow === true;
+  if (hasIdentity && !crossAccount && !resourceMustAllow) {
     if (rootUser) return { decision: 'Allow', reason: 'AccountRootUser', crossAccount };
     if (identityAllow) return { decision: 'Allow', reason: 'IdentityPolicyAllow', matchedStatement: identityAllow, crossAccount };
   }
@@ -259,6 +269,13 @@ export function evaluate(request: AuthorizationRequest, policies: PolicySet): Ev
     }
   }
 
+  if (resourceMustAllow && hasIdentity && !crossAccount) {
+    if (direct) return { decision: 'Allow', reason: 'ResourcePolicyAllow', matchedStatement: direct, crossAccount };
+    if (!viaAccount) return { decision: 'ImplicitDeny', reason: 'NoResourcePolicyAllow', crossAccount };
+    if (rootUser) return { decision: 'Allow', reason: 'AccountRootUser', crossAccount };
+    if (!identityAllow) return { decision: 'ImplicitDeny', reason: 'NoIdentityPolicyAllow', crossAccount };
+    return { decision: 'Allow', reason: 'IdentityAndResourcePolicyAllow', matchedStatement: viaAccount, matchedStatements: [identityAllow, viaAccount], crossAccount };
+  }
   if (crossAccount) {
     const res = direct ?? viaAccount;
     if (!res) return { decision: 'ImplicitDeny', reason: 'NoResourcePolicyAllow', crossAccount };
