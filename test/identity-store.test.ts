@@ -559,6 +559,9 @@ function runIdentityStoreSuite(name: string, open: () => Promise<Stores>, cleanu
         for (const holder of [{ type: 'user', name: 'ann' }, { type: 'group', name: 'devs' }, { type: 'role', name: 'builder' }] as const) await ids.attachPolicy(account, holder, p.arn);
         assert.equal((await ids.getPolicy(p.arn))?.attachmentCount, 3);
         assert.equal(await ids.countPolicyAttachments(account, p.arn), 3);
+        const entities = await ids.listEntitiesForPolicy(account, p.arn);
+        assert.deepEqual([entities.users.map((u) => u.name), entities.groups.map((g) => g.name), entities.roles.map((r) => r.name)], [['ann'], ['devs'], ['builder']]);
+        assert.deepEqual(await ids.listEntitiesForPolicy(newAccount(), p.arn), { users: [], groups: [], roles: [] });
         await expectGeneration(false, () => assert.rejects(ids.deletePolicy(p.arn), DeleteConflictError));
 
         const v2 = await expectGeneration(true, () => ids.createPolicyVersion(p.arn, doc('ecr:PutImage'), false, Date.now(), 5));

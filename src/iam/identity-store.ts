@@ -205,6 +205,8 @@ export interface IdentityStore {
   listAttachedPolicies(accountId: string, holder: PolicyHolder): Promise<string[]>;
   /** How many users, groups and roles of the account a policy (customer or AWS-managed) is attached to. */
   countPolicyAttachments(accountId: string, policyArn: string): Promise<number>;
+  /** The users, groups and roles of the account a policy is attached to, each sorted by name. */
+  listEntitiesForPolicy(accountId: string, policyArn: string): Promise<{ users: IamUser[]; groups: IamGroup[]; roles: IamRole[] }>;
   /** A user's (with its groups') or a role's identity policies. */
   effectivePolicies(accountId: string, holder: PolicyHolder): Promise<EffectivePolicies>;
 

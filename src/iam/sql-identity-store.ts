@@ -743,6 +743,38 @@ export class SqlIdentityStore implements IdentityStore {
     return rows.map((row, i) => toPolicy(row, counts[i] ?? 0));
   }
 
+  async listEntitiesForPolicy(accountId: string, arn: string): Promise<{ users: IamUser[]; groups: IamGroup[]; roles: IamRole[] }> {
+    const [users, groups, roles] = await Promise.all([
+      this.db
+        .selectFrom('iam_user_attached_policies as a')
+        .innerJoin('iam_users as u', (join) => join.onRef('u.account_id', '=', 'a.account_id').onRef('u.name', '=', 'a.user_name'))
+        .select(['u.account_id', 'u.name', 'u.user_id', 'u.path', 'u.arn', 'u.created_at'])
+        .where('a.account_id', '=', accountId)
+        .where('a.policy_arn', '=', arn)
+        .orderBy('u.name')
+        .execute(),
+      this.db
+        .selectFrom('iam_entity_attached_policies as a')
+        .innerJoin('iam_groups as g', (join) => join.onRef('g.account_id', '=', 'a.account_id').onRef('g.name', '=', 'a.entity_name'))
+        .select(['g.account_id', 'g.name', 'g.group_id', 'g.path', 'g.arn', 'g.created_at'])
+        .where('a.account_id', '=', accountId)
+        .where('a.entity_type', '=', 'group')
+        .where('a.policy_arn', '=', arn)
+        .orderBy('g.name')
+        .execute(),
+      this.db
+        .selectFrom('iam_entity_attached_policies as a')
+        .innerJoin('iam_roles as r', (join) => join.onRef('r.account_id', '=', 'a.account_id').onRef('r.name', '=', 'a.entity_name'))
+        .select(['r.account_id', 'r.name', 'r.role_id', 'r.path', 'r.arn', 'r.assume_role_policy', 'r.description', 'r.max_session_duration', 'r.created_at'])
+        .where('a.account_id', '=', accountId)
+        .where('a.entity_type', '=', 'role')
+        .where('a.policy_arn', '=', arn)
+        .orderBy('r.name')
+        .execute(),
+    ]);
+    return { users: users.map(toUser), groups: groups.map(toGroup), roles: roles.map(toRole) };
+  }
+
   async countPolicyAttachments(accountId: string, arn: string): Promise<number> {
     return this.#attachmentCount(this.db, accountId, arn);
   }

@@ -168,6 +168,12 @@ describe('IAM groups and customer-managed policies', () => {
     if (!requireClients(t, ['aws'])) return;
     await fails(ROOT_KEY, ['iam', 'delete-group', '--group-name', 'builders'], /DeleteConflict/);
     await fails(ROOT_KEY, ['iam', 'delete-policy', '--policy-arn', pushPolicyArn], /DeleteConflict/);
+    type Entities = { PolicyGroups: { GroupName: string; GroupId: string }[]; PolicyUsers: unknown[]; PolicyRoles: unknown[] };
+    const entities = await awsJson<Entities>(ROOT_KEY, ['iam', 'list-entities-for-policy', '--policy-arn', pushPolicyArn]);
+    assert.deepEqual([entities.PolicyGroups.map((g) => g.GroupName), entities.PolicyUsers, entities.PolicyRoles], [['builders'], [], []]);
+    assert.match(entities.PolicyGroups[0]?.GroupId ?? '', /^AGPA/);
+    const usersOnly = await awsJson<Entities>(ROOT_KEY, ['iam', 'list-entities-for-policy', '--policy-arn', pushPolicyArn, '--entity-filter', 'User']);
+    assert.deepEqual(usersOnly.PolicyGroups, []);
     await fails(ROOT_KEY, ['iam', 'delete-policy-version', '--policy-arn', pushPolicyArn, '--version-id', 'v1'], /DeleteConflict/);
     await aws(ROOT_KEY, ['iam', 'delete-access-key', '--user-name', 'gina', '--access-key-id', gina.AWS_ACCESS_KEY_ID]);
     // Out of keys and policies, gina is still in a group.

@@ -7,6 +7,7 @@ import {
   documentXml,
   isoDate,
   list,
+  members,
   NAME,
   newUniqueId,
   noSuchEntity,
@@ -24,6 +25,7 @@ import {
 } from './common.js';
 
 const MAX_POLICY_VERSIONS = 5;
+const ENTITY_FILTERS = ['User', 'Role', 'Group', 'LocalManagedPolicy', 'AWSManagedPolicy'];
 const VERSION_ID = /^v[1-9][0-9]*(\.[A-Za-z0-9-]*)?$/;
 /** IAM's limit for a managed policy, whitespace excluded. */
 const MANAGED_POLICY: ParseOptions = { kind: 'identity', maxLength: 6144, lengthExcludesWhitespace: true };
@@ -149,6 +151,25 @@ export const policyOperations: Record<string, QueryOperation> = {
     if (!(await call.api.identities.deletePolicy(policy.arn))) throw noSuchPolicy(policy.arn);
     changed(call);
     return '';
+  },
+
+  async ListEntitiesForPolicy(call) {
+    const arn = policyArn(call);
+    const filter = optional(call, 'EntityFilter');
+    if (filter !== undefined && !ENTITY_FILTERS.includes(filter)) throw validationError('EntityFilter', filter, `Member must satisfy enum value set: [${ENTITY_FILTERS.join(', ')}]`);
+    refuseUnsupported(call, ['PathPrefix', 'PolicyUsageFilter']);
+    await allow(call, arn);
+    const managed = getManagedPolicy(arn);
+    if (!managed) await customerPolicy(call, arn);
+    // A filter names a kind of entity, or the kind of policy whose entities to show.
+    const shows = (kind: 'User' | 'Group' | 'Role'): boolean => filter === undefined || filter === kind || filter === (managed ? 'AWSManagedPolicy' : 'LocalManagedPolicy');
+    const { users, groups, roles } = await call.api.identities.listEntitiesForPolicy(call.accountId, arn);
+    return (
+      `<PolicyGroups>${members(shows('Group') ? groups.map((g) => `<GroupName>${x(g.name)}</GroupName><GroupId>${x(g.groupId)}</GroupId>`) : [])}</PolicyGroups>` +
+      `<PolicyUsers>${members(shows('User') ? users.map((u) => `<UserName>${x(u.name)}</UserName><UserId>${x(u.userId)}</UserId>`) : [])}</PolicyUsers>` +
+      `<PolicyRoles>${members(shows('Role') ? roles.map((r) => `<RoleName>${x(r.name)}</RoleName><RoleId>${x(r.roleId)}</RoleId>`) : [])}</PolicyRoles>` +
+      '<IsTruncated>false</IsTruncated>'
+    );
   },
 
   async CreatePolicyVersion(call) {

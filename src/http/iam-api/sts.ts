@@ -48,7 +48,7 @@ export const stsOperations: Record<string, QueryOperation> = {
     if (decision.decision !== 'Allow') throw denied();
 
     const maxSeconds = caller.principal.type === 'AssumedRole' ? Math.min(ROLE_CHAINING_MAX_SECONDS, role.maxSessionDuration) : role.maxSessionDuration;
-    const durationSeconds = requestedSeconds ?? Math.min(DEFAULT_DURATION_SECONDS, maxSeconds);
+    const durationSeconds = requestedSeconds ?? DEFAULT_DURATION_SECONDS;
     if (durationSeconds > maxSeconds) {
       throw new AwsError(
         'ValidationError',
