@@ -1,30 +1,10 @@
-import { Command, Option } from 'commander';
+import type { Command } from 'commander';
 import { pino } from 'pino';
-import { readConfigFile, resolveConfig, SETTINGS, type BerthConfig, type RawSettings } from '../config.js';
+import { serverConfig, withStoreOptions, type StoreOptions } from '../store-options.js';
 import { FsBlobStore } from '../storage/fs-blob-store.js';
 import { openStores } from '../storage/sql/open.js';
 import { runLifecyclePolicies, type LifecycleActionResult } from './lifecycle-runner.js';
 import { Registry } from './registry.js';
-
-interface StoreOptions {
-  config?: string;
-  dataDir?: string;
-  databaseUrl?: string;
-}
-
-/** The server's settings as `berth serve` sees them (flag, then environment, then config file), so the run finds the same data. */
-function serverConfig(options: StoreOptions): BerthConfig {
-  const fromFile: RawSettings = options.config ? readConfigFile(options.config) : {};
-  const fromEnv: RawSettings = {};
-  for (const setting of SETTINGS) {
-    const value = process.env[setting.env];
-    if (value !== undefined && value !== '') fromEnv[setting.key] = value;
-  }
-  const fromFlags: RawSettings = {};
-  if (options.dataDir !== undefined) fromFlags.dataDir = options.dataDir;
-  if (options.databaseUrl !== undefined) fromFlags.databaseUrl = options.databaseUrl;
-  return resolveConfig(fromFile, fromEnv, fromFlags);
-}
 
 function describe(action: LifecycleActionResult): string {
   const verb = action.action === 'expire' ? 'expired' : 'archived';
@@ -41,14 +21,8 @@ function describe(action: LifecycleActionResult): string {
 
 /** `berth lifecycle run`: applies every repository's lifecycle policy once, as the server's scheduler does, and says what it did. */
 export function addLifecycleCommands(program: Command): void {
-  program
-    .command('lifecycle')
-    .description('lifecycle policies (see docs/lifecycle.md)')
-    .command('run')
-    .description("apply every repository's lifecycle policy once, on the server's data directory and database")
-    .addOption(new Option('-c, --config <file>', "the server's YAML or JSON config file").env('BERTH_CONFIG'))
-    .addOption(new Option('--data-dir <path>', 'data directory (env BERTH_DATA_DIR; default: ./data)'))
-    .addOption(new Option('--database-url <url>', 'metadata database: sqlite:<path> or postgres://… (env BERTH_DATABASE_URL; default: sqlite:<data-dir>/berth.db)'))
+  const lifecycle = program.command('lifecycle').description('lifecycle policies (see docs/lifecycle.md)');
+  withStoreOptions(lifecycle.command('run').description("apply every repository's lifecycle policy once, on the server's data directory and database"))
     .action(async (options: StoreOptions) => {
       const config = serverConfig(options);
       const { metadata, close } = await openStores(config.databaseUrl);
