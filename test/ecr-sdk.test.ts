@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { DeleteRegistryPolicyCommand, GetAuthorizationTokenCommand, GetRegistryPolicyCommand, GetRepositoryPolicyCommand, PutRegistryPolicyCommand, SetRepositoryPolicyCommand } from '@aws-sdk/client-ecr';
 import {
+  BatchCheckLayerAvailabilityCommand as BatchCheckPublicLayerAvailabilityCommand,
   CreateRepositoryCommand as CreatePublicRepositoryCommand,
   DeleteRepositoryPolicyCommand as DeletePublicRepositoryPolicyCommand,
   DescribeRegistriesCommand,
@@ -63,6 +64,11 @@ describe('ECR API through the AWS SDK for JavaScript', () => {
     assert.equal((await clients.ecrPublic.send(new GetPublicRepositoryPolicyCommand({ repositoryName: 'sdk/public' }))).policyText, policyText);
     assert.equal((await clients.ecrPublic.send(new DeletePublicRepositoryPolicyCommand({ repositoryName: 'sdk/public' }))).policyText, policyText);
     assert.equal(await sdkErrorName(clients.ecrPublic.send(new GetPublicRepositoryPolicyCommand({ repositoryName: 'sdk/public' }))), 'RepositoryPolicyNotFoundException');
+    // The image and layer operations of ECR Public also name a registry by its alias.
+    const layerDigests = [`sha256:${'a'.repeat(64)}`];
+    const byAlias = await clients.ecrPublic.send(new BatchCheckPublicLayerAvailabilityCommand({ registryId: 'sdk-tests', repositoryName: 'sdk/public', layerDigests }));
+    assert.equal(byAlias.failures?.[0]?.failureCode, 'MissingLayerDigest');
+    assert.equal(await sdkErrorName(clients.ecrPublic.send(new BatchCheckPublicLayerAvailabilityCommand({ registryId: 'no-such-alias', repositoryName: 'sdk/public', layerDigests }))), 'RepositoryNotFoundException');
   });
 
   test('every operation of both models has a handler (docs/api-coverage.md lists them with their tests)', () => {

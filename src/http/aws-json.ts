@@ -6,7 +6,7 @@ import { validateInput, type ValidatedInput } from '../aws/validate.js';
 import { awsErrorBody, ERRORS, isRegistryError } from '../errors.js';
 import type { Caller } from '../iam/authorizer.js';
 import { accessDeniedMessage } from '../iam/policy/index.js';
-import { qualifiedName, requireRepositoryName } from '../names.js';
+import { isAccountId, qualifiedName, requireRepositoryName } from '../names.js';
 import { AwsError, signedCall, type AwsApiOptions } from './aws-common.js';
 import type { RepositoryAddress } from './addressing.js';
 import type { EcrApiDeps, EcrCall, EcrHandler } from './ecr-api/call.js';
@@ -35,8 +35,16 @@ export function awsJsonHandler(options: AwsJsonOptions): (request: FastifyReques
     }
   };
 
-  const buildCall = (service: AwsService, operation: string, input: ValidatedInput, caller: Caller, request: FastifyRequest): EcrCall => {
-    const registryId = typeof input.registryId === 'string' ? input.registryId : caller.principal.accountId;
+  /** ECR Public names a registry by account id or by its alias (RegistryIdOrAlias); ECR by account id. */
+  const registryIdOf = async (service: AwsService, input: ValidatedInput, caller: Caller): Promise<string> => {
+    if (typeof input.registryId !== 'string') return caller.principal.accountId;
+    if (service !== 'ecr-public' || isAccountId(input.registryId)) return input.registryId;
+    const account = await options.addressing.accountByAlias(input.registryId);
+    if (!account) throw AwsError.of('NAME_UNKNOWN', `No registry has the alias '${input.registryId}'`);
+    return account.accountId;
+  };
+
+  const buildCall = (service: AwsService, operation: string, input: ValidatedInput, caller: Caller, request: FastifyRequest, registryId: string): EcrCall => {
     const kind = service === 'ecr-public' ? 'public' : 'private';
     const arnOf = (repository: RepositoryAddress): string => resourceArn(service, 'repository', { region: account.region, accountId: repository.registry.accountId, repositoryName: repository.name });
     const call: EcrCall = {
@@ -110,7 +118,7 @@ export function awsJsonHandler(options: AwsJsonOptions): (request: FastifyReques
       const validated = validateInput(model, operation, parseInput(body));
       if (!validated.ok) throw new AwsError(validated.error.type, validated.error.message, 400);
       if (!handler) throw AwsError.of('UNKNOWN_OPERATION', `${operation} is not implemented yet`);
-      const call = buildCall(service, operation, validated.input, caller, request);
+      const call = buildCall(service, operation, validated.input, caller, request, await registryIdOf(service, validated.input, caller));
       await authorizeOperation(call, authorization);
       const result = serializeOutput(model, operation, await handler(call));
       return await reply.code(200).header('Content-Type', 'application/x-amz-json-1.1').send(Buffer.from(JSON.stringify(result)));
