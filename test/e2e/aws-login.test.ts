@@ -3,6 +3,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { HttpRequest } from '@smithy/core/protocols';
+import { Hash } from '@smithy/core/serde';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { isolatedAwsEnv } from '../lib/aws-cli.js';
 import { ADMIN_PASSWORD } from '../lib/berth.js';
 import { TestClient } from '../lib/client.js';
@@ -83,9 +86,23 @@ describe('AWS CLI: GetAuthorizationToken and registry login', () => {
     const unknownKey = await aws(['ecr', 'get-login-password'], { ...awsEnv, AWS_ACCESS_KEY_ID: 'AKIAUNKNOWNKEY000000' });
     assert.notEqual(unknownKey.code, 0);
     assert.match(unknownKey.stderr, /UnrecognizedClientException/);
-    const notYet = await aws(['ecr', 'describe-repositories']);
-    assert.notEqual(notYet.code, 0);
-    assert.match(notYet.stderr, /UnknownOperationException/);
+    // The AWS CLI only sends operations of its model, all of which Berth now serves: sign an unknown one directly.
+    const body = '{}';
+    const url = new URL(server.url);
+    const signed = await new SignatureV4({ credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY }, region: 'us-east-1', service: 'ecr', sha256: Hash.bind(null, 'sha256') }).sign(
+      new HttpRequest({
+        protocol: url.protocol,
+        hostname: url.hostname,
+        port: Number(url.port),
+        method: 'POST',
+        path: '/',
+        headers: { host: url.host, 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AmazonEC2ContainerRegistry_V20150921.NoSuchOperation' },
+        body,
+      }),
+    );
+    const unknown = await fetch(`${server.url}/`, { method: 'POST', headers: signed.headers, body });
+    assert.equal(unknown.status, 400);
+    assert.equal(unknown.headers.get('x-amzn-errortype'), 'UnknownOperationException');
   });
 
   test('sts get-caller-identity names the root of the default account; a bad signature gets the Query protocol\'s error', async (t) => {
