@@ -28,7 +28,10 @@ describe('Docker token flow (BERTH_AUTH_CHALLENGE=bearer)', () => {
     const anonymous = await fetch(`${server.url}/v2/team/app/tags/list`);
     assert.equal(anonymous.status, 401);
     assert.equal(anonymous.headers.get('www-authenticate'), `Bearer realm="${server.url}/auth/token",service="Berth",scope="repository:team/app:pull,push"`);
-    assert.equal((await fetch(`${server.url}/auth/token?service=Berth`)).status, 401);
+    // Without credentials the endpoint gives the anonymous token (enough for public registries), which opens nothing private.
+    const anonymousToken = (await (await fetch(`${server.url}/auth/token?service=Berth`)).json()) as { token: string };
+    assert.equal((await fetch(`${server.url}/v2/team/app/tags/list`, { headers: { authorization: `Bearer ${anonymousToken.token}` } })).status, 401);
+    assert.equal((await fetch(`${server.url}/auth/token?service=Berth`, { headers: { authorization: 'Basic YWRtaW46d3Jvbmc=' } })).status, 401);
     const admin = new TestClient(server.url);
     const issued = (await (await admin.request('/auth/token?service=Berth&scope=repository:team/app:pull,push')).json()) as { token: string; access_token: string; expires_in: number };
     assert.equal(issued.token, issued.access_token);
