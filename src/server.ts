@@ -91,7 +91,7 @@ export async function startBerth(config: BerthConfig, options: StartOptions = {}
   const registry = new Registry(metadata, blobs, config.uploadTtlSeconds * 1000, pulls);
   const { credential, serverKey, account, generated } = await loadIdentities(config);
   const tokens = new RegistryTokens(serverKey.signingKey);
-  const authorizer = new Authorizer(identities, serverKey, account);
+  const authorizer = new Authorizer(identities, serverKey, account, (err) => logger.warn({ err }, "recording an access key's last use failed"));
   await ensureDefaultAccount(metadata, config);
   const addressing = new Addressing(metadata, account.accountId, config.registryDomain);
   const policies = new RepositoryPolicies(metadata);
