@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { isolatedAwsEnv } from '../lib/aws-cli.js';
+import { awsCliFor, isolatedAwsEnv } from '../lib/aws-cli.js';
 import { ADMIN_PASSWORD } from '../lib/berth.js';
 import { TestClient } from '../lib/client.js';
 import { REPO_ROOT, spawnBerth, type BerthProcess } from '../lib/process.js';
@@ -56,17 +56,8 @@ describe('cross-account access needs both the repository policy and the identity
     await rm(scratch, { recursive: true, force: true });
   });
 
-  const aws = async (as: Key, args: string[], expectOk = true) => {
-    const result = await run('aws', [...args, '--endpoint-url', server.url, '--output', 'json'], { env: { ...baseEnv, ...as }, allowFailure: true, timeoutMs: 60_000 });
-    if (expectOk) assert.equal(result.code, 0, `aws ${args.join(' ')}: ${result.stderr}`);
-    return result;
-  };
-  const loginAs = async (as: Key): Promise<TestClient> => {
-    const password = (await aws(as, ['ecr', 'get-login-password'])).stdout.trim();
-    const client = new TestClient(server.url);
-    (client as { authorization: string }).authorization = `Basic ${Buffer.from(`AWS:${password}`).toString('base64')}`;
-    return client;
-  };
+  const aws: ReturnType<typeof awsCliFor>['aws'] = (as, args, expectOk) => awsCliFor(server.url, baseEnv).aws(as, args, expectOk);
+  const loginAs = (as: Key): Promise<TestClient> => awsCliFor(server.url, baseEnv).loginAs(as);
   const createUserInB = async (name: string, managedPolicy?: string): Promise<Key> => {
     await aws(rootB, ['iam', 'create-user', '--user-name', name]);
     if (managedPolicy) {

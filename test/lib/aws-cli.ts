@@ -1,5 +1,8 @@
+import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { run, type RunResult } from '../support/process.js';
+import { TestClient } from './client.js';
 
 /**
  * An environment for the AWS CLI that uses only what the test gives it: no
@@ -15,4 +18,26 @@ export async function isolatedAwsEnv(dir: string): Promise<NodeJS.ProcessEnv> {
     AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-credentials'),
     AWS_EC2_METADATA_DISABLED: 'true',
   };
+}
+
+export type AwsKey = { AWS_ACCESS_KEY_ID: string; AWS_SECRET_ACCESS_KEY: string };
+
+/**
+ * The real AWS CLI against one Berth server: `aws(key, args)` runs it with
+ * JSON output (asserting success unless `expectOk` is false), `loginAs(key)`
+ * is a TestClient holding the registry password `get-login-password` gives.
+ */
+export function awsCliFor(serverUrl: string, baseEnv: NodeJS.ProcessEnv) {
+  const aws = async (as: AwsKey, args: string[], expectOk = true): Promise<RunResult> => {
+    const result = await run('aws', [...args, '--endpoint-url', serverUrl, '--output', 'json'], { env: { ...baseEnv, ...as }, allowFailure: true, timeoutMs: 60_000 });
+    if (expectOk) assert.equal(result.code, 0, `aws ${args.join(' ')}: ${result.stderr}`);
+    return result;
+  };
+  const loginAs = async (as: AwsKey): Promise<TestClient> => {
+    const password = (await aws(as, ['ecr', 'get-login-password'])).stdout.trim();
+    const client = new TestClient(serverUrl);
+    (client as { authorization: string }).authorization = `Basic ${Buffer.from(`AWS:${password}`).toString('base64')}`;
+    return client;
+  };
+  return { aws, loginAs };
 }
