@@ -5,7 +5,8 @@ import type { RegistryTokenClaims, RegistryTokens } from './registry-token.js';
 
 /**
  * Resolves a `/v2/` Authorization header to a caller: `AWS:<registry token>`
- * (what `aws ecr get-login-password` yields), valid while unexpired and while
+ * (what `aws ecr get-login-password` and `aws ecr-public get-login-password`
+ * yield), valid while unexpired and while
  * the access key that minted it is active, or the administrator's user and
  * password, who acts as the root of the default account. Neither check costs
  * a database read per request (key state is cached, see Authorizer).
@@ -30,17 +31,17 @@ export class Authenticator {
     if (known && known.expiresAtMs > now) {
       const accessKeyId = known.caller.accessKeyId as string;
       if (!(await this.authorizer.keyIsActive(accessKeyId))) return undefined;
-      this.authorizer.recordKeyUse(accessKeyId, 'ecr');
+      this.authorizer.recordKeyUse(accessKeyId, known.caller.tokenService ?? 'ecr');
       return known.caller;
     }
     // `Bearer <token>` (Docker token flow) and `Basic base64(AWS:<token>)` (docker login) carry the same token.
     const decoded = bearer ? `AWS:${authorization.slice(7).trim()}` : Buffer.from(authorization.slice(6).trim(), 'base64').toString('utf8');
     if (decoded.startsWith('AWS:')) {
       const claims = this.tokens.verify(decoded.slice(4), Math.floor(now / 1000));
-      // `/v2/` here is the private registry: a token minted by ECR Public does not open it.
-      if (!claims || claims.svc !== 'ecr' || !(await this.authorizer.keyIsActive(claims.akid))) return undefined;
-      this.authorizer.recordKeyUse(claims.akid, 'ecr');
-      const caller: Caller = { principal: principalOf(claims), accessKeyId: claims.akid, expiresAt: claims.exp * 1000 };
+      if (!claims || !(await this.authorizer.keyIsActive(claims.akid))) return undefined;
+      this.authorizer.recordKeyUse(claims.akid, claims.svc);
+      // What an ECR Public token may open (public registries only) is decided per repository, by the caller of authenticate.
+      const caller: Caller = { principal: principalOf(claims), accessKeyId: claims.akid, expiresAt: claims.exp * 1000, tokenService: claims.svc };
       if (this.verifiedTokens.size >= 10_000) this.verifiedTokens.clear();
       this.verifiedTokens.set(authorization, { caller, expiresAtMs: claims.exp * 1000 });
       return caller;

@@ -56,6 +56,8 @@ function isAnonymous(authorization: string | undefined): boolean {
   return authorization === undefined || authorization === `Bearer ${ANONYMOUS_TOKEN}` || /^basic\s+Og==\s*$/i.test(authorization);
 }
 
+const PUBLIC_TOKEN_ON_PRIVATE_REGISTRY = 'an ECR Public login (aws ecr-public get-login-password) opens public registries only; log in with aws ecr get-login-password for private repositories';
+
 /** Throws DENIED (or UNAUTHORIZED for an anonymous caller) unless `action` is allowed on the repository. */
 type Permit = (address: RepositoryAddress, action: string) => Promise<void>;
 
@@ -109,6 +111,7 @@ export function registerV2(app: FastifyInstance, options: V2Options): void {
       const publicRegistry = target.registry.kind === 'public';
       if (publicRegistry && PUBLIC_READS.has(action)) return;
       if (!caller) throw unauthorized(request, reply, routeName);
+      if (caller.tokenService === 'ecr-public' && !publicRegistry) throw new RegistryError('DENIED', PUBLIC_TOKEN_ON_PRIVATE_REGISTRY);
       const { accountId } = target.registry;
       const serviceAction = publicRegistry ? action.replace(/^ecr:/, 'ecr-public:') : action;
       const resource = publicRegistry ? `arn:aws:ecr-public::${accountId}:repository/${target.name}` : repositoryArn(region, accountId, target.name);
@@ -139,7 +142,7 @@ export function registerV2(app: FastifyInstance, options: V2Options): void {
       reply.header('WWW-Authenticate', `Basic realm="${realm}"`);
       throw new RegistryError('UNAUTHORIZED');
     }
-    const { token, expiresAt } = tokens.mintFor(caller, caller.accessKeyId ?? rootAccessKeyId, 'ecr');
+    const { token, expiresAt } = tokens.mintFor(caller, caller.accessKeyId ?? rootAccessKeyId, caller.tokenService ?? 'ecr');
     return reply.type('application/json').send({ token, access_token: token, expires_in: expiresAt - now, issued_at: new Date(now * 1000).toISOString() });
   });
   app.route({ method: ['GET', 'HEAD'], url: '/v2', handler: (request, reply) => reply.redirect('/v2/', 301) });

@@ -9,6 +9,8 @@ export interface Caller {
   accessKeyId: string | undefined;
   /** Temporary credentials (a role session) stop working at this instant, ms since the epoch. */
   expiresAt?: number;
+  /** Set when the caller logged in to `/v2/` with an ECR Public token, which opens public registries only. */
+  tokenService?: 'ecr' | 'ecr-public';
 }
 
 export interface KeyCredentials {

@@ -17,6 +17,8 @@ import { run } from '../support/process.js';
 
 const ACCESS_KEY_ID = 'AKIAE2ETESTROOTKEY01';
 const SECRET_ACCESS_KEY = 'e2e/Secret+Access/Key/For/Berth/Tests0000';
+/** The default account, whose public registry's alias is its id unless BERTH_PUBLIC_ALIAS says otherwise. */
+const ACCOUNT_ID = '000000000000';
 
 /**
  * The login every ECR user runs, with the real AWS CLI against Berth:
@@ -69,13 +71,46 @@ describe('AWS CLI: GetAuthorizationToken and registry login', () => {
     assert.equal(data.proxyEndpoint, server.url);
   });
 
-  test('ecr-public get-login-password yields a token of the public registry, which does not open the private one', async (t) => {
-    if (!requireClient(t, 'aws')) return;
+  test('ecr-public get-login-password logs skopeo in to the public registry: push and pull there, private repositories stay shut', async (t) => {
+    if (!requireClients(t, ['aws', 'skopeo', 'umoci'])) return;
     const result = await aws(['ecr-public', 'get-login-password', '--region', 'us-east-1']);
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout.trim(), /^[A-Za-z0-9_.-]+$/);
-    const headers = { authorization: `Basic ${Buffer.from(`AWS:${result.stdout.trim()}`).toString('base64')}` };
-    assert.equal((await new TestClient(server.url).request('/v2/', { headers })).status, 401);
+    const password = result.stdout.trim();
+    assert.match(password, /^[A-Za-z0-9_.-]+$/);
+    const created = await aws(['ecr-public', 'create-repository', '--region', 'us-east-1', '--repository-name', 'published/tool']);
+    assert.equal(created.code, 0, created.stderr);
+    const host = server.url.replace(/^https?:\/\//, '');
+    const box = await ClientSandbox.create('aws-public-login');
+    try {
+      const { app } = await buildTestImages(join(scratch, 'public-images'));
+      const login = await box.skopeo(['login', '--tls-verify=false', '--username', 'AWS', '--password-stdin', host], { input: password });
+      assert.equal(login.code, 0, login.stderr);
+      const publicRef = `docker://${host}/public/${ACCOUNT_ID}/published/tool:v1`;
+      const pushed = await box.skopeo(['copy', '--dest-tls-verify=false', app.ref, publicRef]);
+      assert.equal(pushed.code, 0, pushed.stderr);
+      const inspected = await box.skopeo(['inspect', '--raw', '--tls-verify=false', publicRef]);
+      assert.equal(inspected.code, 0, inspected.stderr);
+
+      const privatePush = await box.skopeo(['copy', '--dest-tls-verify=false', app.ref, `docker://${host}/private/app:v1`], { allowFailure: true });
+      assert.notEqual(privatePush.code, 0);
+      assert.match(privatePush.stderr, /403|denied/i);
+      const privateRepos = await aws(['ecr', 'describe-repositories', '--output', 'json']);
+      assert.equal(privateRepos.code, 0, privateRepos.stderr);
+      assert.deepEqual((JSON.parse(privateRepos.stdout) as { repositories: unknown[] }).repositories, [], 'the refused push created nothing');
+    } finally {
+      await box.dispose();
+    }
+    // The Docker token flow keeps the token's registry: a Bearer token bought with the public login is still a public one.
+    const basic = `Basic ${Buffer.from(`AWS:${password}`).toString('base64')}`;
+    const bought = (await (await fetch(`${server.url}/auth/token?service=berth&scope=repository:private/app:pull`, { headers: { authorization: basic } })).json()) as { token: string };
+    const client = new TestClient(server.url);
+    const bearer = { authorization: `Bearer ${bought.token}` };
+    assert.equal((await client.request(`/v2/public/${ACCOUNT_ID}/published/tool/tags/list`, { headers: bearer })).status, 200);
+    const refused = await client.request('/v2/private/app/tags/list', { headers: bearer });
+    assert.equal(refused.status, 403);
+    const refusal = (await refused.json()) as { errors: { code: string; message: string }[] };
+    assert.equal(refusal.errors[0]?.code, 'DENIED');
+    assert.match(refusal.errors[0]?.message ?? '', /ecr-public get-login-password/);
   });
 
   test('a wrong secret, an unknown key and an unknown operation get AWS\'s errors', async (t) => {
