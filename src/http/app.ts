@@ -64,9 +64,11 @@ export function buildApp(options: AppOptions): FastifyInstance {
     rootAccessKeyId: account.accessKeyId,
   });
   registerDownloadUrls(app, { registry, apiSigningKey: options.serverKey.apiSigningKey });
-  // The AWS control planes, all `POST /`: JSON 1.1 with X-Amz-Target (ECR, ECR Public), else the Query protocol (STS, IAM).
+  // The AWS control planes on `/`: a POST is JSON 1.1 with X-Amz-Target (ECR, ECR Public), else the Query protocol (STS, IAM),
+  // which also takes GET with its parameters in the URL (presigned URLs).
   const awsJson = awsJsonHandler(options);
   const awsQuery = awsQueryHandler(options);
   app.post('/', (request, reply) => (request.headers['x-amz-target'] !== undefined ? awsJson(request, reply) : awsQuery(request, reply)));
+  app.get('/', { exposeHeadRoute: false }, awsQuery);
   return app;
 }
