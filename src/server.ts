@@ -6,7 +6,7 @@ import { ServerKey } from './accounts/server-key.js';
 import { AdminCredential } from './auth/admin-credential.js';
 import { Authenticator } from './auth/authenticator.js';
 import { RegistryTokens } from './auth/registry-token.js';
-import type { BerthConfig } from './config.js';
+import { ConfigError, type BerthConfig } from './config.js';
 import { buildApp } from './http/app.js';
 import { PullRecorder } from './registry/pull-recorder.js';
 import { Registry } from './registry/registry.js';
@@ -52,10 +52,26 @@ async function loadIdentities(config: BerthConfig): Promise<{ credential: AdminC
 
 /**
  * The default account exists from the first start; repositories from before
- * accounts existed join its private registry.
+ * accounts existed join its private registry. A public alias that another
+ * account holds is a setting to change, reported as one (ConfigError).
  */
 async function ensureDefaultAccount(metadata: MetadataStore, config: BerthConfig): Promise<void> {
-  await metadata.ensureAccount({ accountId: config.accountId, publicAlias: config.publicAlias, registryPolicy: null, createdAt: Date.now() });
+  const refuseAliasOfAnotherAccount = async (): Promise<void> => {
+    const holder = await metadata.getAccountByAlias(config.publicAlias);
+    if (holder && holder.accountId !== config.accountId) {
+      throw new ConfigError(
+        `public-alias '${config.publicAlias}' (BERTH_PUBLIC_ALIAS) of the default account ${config.accountId} is taken by account ${holder.accountId}; choose another`,
+      );
+    }
+  };
+  await refuseAliasOfAnotherAccount();
+  try {
+    await metadata.ensureAccount({ accountId: config.accountId, publicAlias: config.publicAlias, registryPolicy: null, createdAt: Date.now() });
+  } catch (err) {
+    // Another account took the alias since the check above.
+    await refuseAliasOfAnotherAccount();
+    throw err;
+  }
   await metadata.adoptLegacyRepositories(registryPrefix({ accountId: config.accountId, kind: 'private' }));
 }
 

@@ -55,6 +55,25 @@ describe('berth serve', () => {
     await second.stop();
   });
 
+  test("a public alias that another account holds is reported in one line, and the server does not start", async () => {
+    const dataDir = join(scratch, 'alias-taken');
+    await run(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'admin', 'account', 'create', '--data-dir', dataDir, '--id', '111111111111', '--alias', 'tools'], { cwd: REPO_ROOT });
+    // The default account 000000000000 exists by now (with its id as alias); 222222222222 would be a new one.
+    for (const [accountId, workers] of [['000000000000', '1'], ['222222222222', '1'], ['000000000000', '2']] as const) {
+      const env = { BERTH_DATA_DIR: dataDir, BERTH_ADMIN_PASSWORD: ADMIN_PASSWORD, BERTH_ACCOUNT_ID: accountId, BERTH_PUBLIC_ALIAS: 'tools', BERTH_WORKERS: workers };
+      const outcome = await spawnBerth(env).then(
+        async (server) => {
+          await server.stop();
+          return 'started';
+        },
+        (err: Error) => err.message,
+      );
+      assert.equal(outcome, `berth exited with 2:\nberth: public-alias 'tools' (BERTH_PUBLIC_ALIAS) of the default account ${accountId} is taken by account 111111111111; choose another\n`, `${accountId}, ${workers} worker(s)`);
+    }
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'admin', 'account', 'list', '--data-dir', dataDir, '--json'], { cwd: REPO_ROOT });
+    assert.deepEqual((JSON.parse(stdout) as { accountId: string; publicAlias: string }[]).map((a) => [a.accountId, a.publicAlias]).sort(), [['000000000000', '000000000000'], ['111111111111', 'tools']]);
+  });
+
   test('settings come from a config file, and flags override it', async () => {
     const dataDir = join(scratch, 'from-file');
     const configFile = join(scratch, 'berth.yaml');
