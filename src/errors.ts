@@ -56,9 +56,17 @@ export function isRegistryError(err: unknown): err is RegistryError {
   return err instanceof RegistryError;
 }
 
-/** The AWS JSON-protocol error: `__type` + `message` in the body, `x-amzn-ErrorType` in the headers. */
-export function awsErrorBody(type: string, message: string): { __type: string; message: string } {
-  return { __type: type, message };
+/**
+ * Members an AWS exception carries besides `message`, as its shape in the
+ * model names them (InvalidLayerPartException's `registryId`,
+ * `repositoryName`, `uploadId` and `lastValidByteReceived`); the SDKs set
+ * them on the exception object.
+ */
+export type AwsErrorMembers = Readonly<Record<string, string | number>>;
+
+/** The AWS JSON-protocol error: `__type`, `message` and the exception's other members in the body, `x-amzn-ErrorType` in the headers. */
+export function awsErrorBody(type: string, message: string, members: AwsErrorMembers = {}): Record<string, string | number> {
+  return { ...members, __type: type, message };
 }
 
 /** The OCI error body: `{"errors":[{"code","message","detail"}]}`. */

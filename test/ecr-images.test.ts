@@ -6,12 +6,15 @@ import {
   BatchDeleteImageCommand,
   BatchGetImageCommand,
   CompleteLayerUploadCommand,
+  CreateRepositoryCommand,
   DescribeImageReplicationStatusCommand,
   DescribeImageScanFindingsCommand,
   DescribeImageSigningStatusCommand,
   DescribeImagesCommand,
   GetDownloadUrlForLayerCommand,
   InitiateLayerUploadCommand,
+  InvalidLayerPartException,
+  LimitExceededException,
   ListImageReferrersCommand,
   ListImagesCommand,
   paginateDescribeImages,
@@ -220,7 +223,15 @@ describe('ECR image and layer operations through the AWS SDK', () => {
     const { uploadId } = await ecr.send(new InitiateLayerUploadCommand({ repositoryName: 'api/layers' }));
     assert.equal(await sdkErrorName(ecr.send(new CompleteLayerUploadCommand({ repositoryName: 'api/layers', uploadId, layerDigests: [absent] }))), 'EmptyUploadException');
     await part(uploadId, 0, Buffer.from('hello '));
-    assert.equal(await sdkErrorName(part(uploadId, 10, Buffer.from('gap'))), 'InvalidLayerPartException');
+    // The exception's modeled members reach the SDK's exception object.
+    await assert.rejects(part(uploadId, 10, Buffer.from('gap')), (err) => {
+      assert.ok(err instanceof InvalidLayerPartException);
+      assert.deepEqual(
+        { registryId: err.registryId, repositoryName: err.repositoryName, uploadId: err.uploadId, lastValidByteReceived: err.lastValidByteReceived },
+        { registryId: ACCOUNT, repositoryName: 'api/layers', uploadId, lastValidByteReceived: 5 },
+      );
+      return true;
+    });
     assert.equal(
       await sdkErrorName(ecr.send(new UploadLayerPartCommand({ repositoryName: 'api/layers', uploadId, partFirstByte: 6, partLastByte: 20, layerPartBlob: Buffer.from('short') }))),
       'InvalidLayerPartException',
@@ -230,8 +241,63 @@ describe('ECR image and layer operations through the AWS SDK', () => {
     assert.equal(await sdkErrorName(part(uploadId, 11, Buffer.from('!'))), 'UploadNotFoundException', 'a failed completion ends the upload');
 
     const { uploadId: again } = await ecr.send(new InitiateLayerUploadCommand({ repositoryName: 'api/layers' }));
+    await assert.rejects(part(again, 3, Buffer.from('x')), (err) => {
+      assert.ok(err instanceof InvalidLayerPartException);
+      assert.equal(err.uploadId, again);
+      assert.equal(err.lastValidByteReceived, undefined, 'nothing received yet: no valid byte to name');
+      return true;
+    });
     await ecr.send(new UploadLayerPartCommand({ repositoryName: 'api/layers', uploadId: again, partFirstByte: 0, partLastByte: 299, layerPartBlob: randomBytes(300) }));
     assert.equal(await sdkErrorName(ecr.send(new CompleteLayerUploadCommand({ repositoryName: 'api/layers', uploadId: again, layerDigests: [pushed.digest] }))), 'LayerAlreadyExistsException');
+  });
+
+  test('UploadLayerPart: parts up to the 10 MiB InitiateLayerUpload announces; a larger one is LimitExceededException and changes nothing', async () => {
+    await emptyRepository('api/big-parts');
+    const repositoryName = 'api/big-parts';
+    const { uploadId, partSize } = await ecr.send(new InitiateLayerUploadCommand({ repositoryName }));
+    assert.equal(partSize, 10 * 1024 * 1024);
+    const send = (first: number, bytes: Buffer) =>
+      ecr.send(new UploadLayerPartCommand({ repositoryName, uploadId, partFirstByte: first, partLastByte: first + bytes.length - 1, layerPartBlob: bytes }));
+    const head = randomBytes(3 * 1024 * 1024);
+    assert.equal((await send(0, head)).lastByteReceived, head.length - 1);
+
+    const tooLarge = async (bytes: Buffer): Promise<void> => {
+      await assert.rejects(send(head.length, bytes), (err) => {
+        assert.ok(err instanceof LimitExceededException, String(err));
+        assert.equal(err.$metadata.httpStatusCode, 400);
+        assert.match(err.message, /a layer part may be at most 10485760 bytes/);
+        return true;
+      });
+    };
+    // One byte over the largest part: read whole, refused before anything is written.
+    await tooLarge(randomBytes(partSize + 1));
+    // Over the 20 MiB request limit: refused by its Content-Length, before it is read.
+    await tooLarge(randomBytes(16 * 1024 * 1024));
+    // Without a Content-Length, it is measured as it arrives; the rest is read and dropped, so the client gets the answer.
+    const chunk = Buffer.alloc(1024 * 1024, 'A');
+    const chunked = await fetch(berth.url, {
+      method: 'POST',
+      headers: { 'x-amz-target': 'AmazonEC2ContainerRegistry_V20150921.UploadLayerPart', 'content-type': 'application/x-amz-json-1.1' },
+      body: new ReadableStream({
+        start(controller) {
+          for (let i = 0; i < 24; i++) controller.enqueue(chunk);
+          controller.close();
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit);
+    assert.equal(chunked.status, 400);
+    assert.equal(((await chunked.json()) as { __type: string }).__type, 'LimitExceededException');
+
+    const tail = randomBytes(partSize);
+    assert.equal((await send(head.length, tail)).lastByteReceived, head.length + tail.length - 1, 'the refused parts left the upload where it was');
+    const digest = sha256(Buffer.concat([head, tail]));
+    assert.equal((await ecr.send(new CompleteLayerUploadCommand({ repositoryName, uploadId, layerDigests: [digest] }))).layerDigest, digest);
+    const blob = await berth.request(`/v2/${repositoryName}/blobs/${digest}`);
+    assert.deepEqual(Buffer.from(await blob.arrayBuffer()), Buffer.concat([head, tail]));
+
+    // Every other operation still reads at most 1 MiB.
+    assert.equal(await sdkErrorName(ecr.send(new CreateRepositoryCommand({ repositoryName: 'a'.repeat(1024 * 1024) }))), 'SerializationException');
   });
 
   test('BatchGetImage reads /v2/-pushed images by tag and digest, with ECR\'s failure codes', async () => {

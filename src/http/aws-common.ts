@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { RootAccount } from '../accounts/root-account.js';
 import type { RegistryTokens } from '../auth/registry-token.js';
-import { ERRORS, type ErrorName } from '../errors.js';
+import { ERRORS, type AwsErrorMembers, type ErrorName } from '../errors.js';
 import type { ServerKey } from '../accounts/server-key.js';
 import type { Authorizer, Caller } from '../iam/authorizer.js';
 import type { IdentityStore } from '../iam/identity-store.js';
@@ -9,7 +9,13 @@ import { verifySigV4, type SigV4Credentials } from '../iam/sigv4/index.js';
 
 /** What the AWS API surfaces (JSON and Query protocols) share. */
 
-const MAX_BODY_BYTES = 1024 * 1024;
+/** How large a request body an operation reads, and its answer to a larger one. */
+export interface BodyLimit {
+  bytes: number;
+  exceeded(): AwsError;
+}
+
+const DEFAULT_BODY_LIMIT: BodyLimit = { bytes: 1024 * 1024, exceeded: () => AwsError.of('SERIALIZATION', 'the request body is larger than 1 MiB') };
 
 /** SigV4 credentials whose `principal` is the authenticated caller. */
 export interface SignedCaller extends SigV4Credentials {
@@ -29,6 +35,7 @@ export class AwsError extends Error {
     readonly type: string,
     message: string,
     readonly status: number,
+    readonly members: AwsErrorMembers = {},
   ) {
     super(message);
   }
@@ -46,13 +53,14 @@ export class AwsError extends Error {
 export async function signedCall(
   request: FastifyRequest,
   authorizer: Authorizer,
-  options: { expectedService: string | string[]; errorStyle?: 'json' | 'query' },
+  options: { expectedService: string | string[]; errorStyle?: 'json' | 'query'; bodyLimit?: BodyLimit | undefined },
 ): Promise<{ body: Buffer; caller: Caller; service: string; region: string }> {
-  const body = await readBody(request);
+  const { bodyLimit = DEFAULT_BODY_LIMIT, ...verifyOptions } = options;
+  const body = await readBody(request, bodyLimit);
   const verified = await verifySigV4(
     { method: request.method, path: request.url, headers: request.headers as Record<string, string | string[]>, body },
     keyLookup(authorizer),
-    { now: new Date(), ...options },
+    { now: new Date(), ...verifyOptions },
   );
   if (!verified.ok) throw new AwsError(verified.error.code, verified.error.message, verified.error.status);
   authorizer.recordKeyUse(verified.accessKeyId, verified.service, verified.region);
@@ -69,13 +77,31 @@ function keyLookup(authorizer: Authorizer): (accessKeyId: string) => Promise<Sig
   };
 }
 
-async function readBody(request: FastifyRequest): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of request.raw) {
-    total += (chunk as Buffer).length;
-    if (total > MAX_BODY_BYTES) throw AwsError.of('SERIALIZATION', 'the request body is larger than 1 MiB');
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks, total);
+/**
+ * The whole body, up to the limit. A larger body is refused without being
+ * kept: the rest is read and dropped rather than the connection reset, so
+ * a client still sending it gets to read the error.
+ */
+function readBody(request: FastifyRequest, limit: BodyLimit): Promise<Buffer> {
+  const body = request.raw;
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const keep = (chunk: Buffer): void => {
+      total += chunk.length;
+      if (total > limit.bytes) refuse();
+      else chunks.push(chunk);
+    };
+    const finish = (): void => resolve(Buffer.concat(chunks, total));
+    const refuse = (): void => {
+      body.off('data', keep).off('end', finish);
+      body.resume();
+      reject(limit.exceeded());
+    };
+    body.once('error', reject);
+    // After 'end' this settles nothing; before it, the client went away mid-body.
+    body.once('close', () => reject(new Error('the connection closed before the request body ended')));
+    if (Number(request.headers['content-length']) > limit.bytes) refuse();
+    else body.on('data', keep).once('end', finish);
+  });
 }

@@ -11,6 +11,7 @@ import { AwsError, signedCall, type AwsApiOptions } from './aws-common.js';
 import type { RepositoryAddress } from './addressing.js';
 import type { EcrApiDeps, EcrCall, EcrHandler } from './ecr-api/call.js';
 import { ecrHandlers } from './ecr-api/index.js';
+import { REQUEST_BODY_LIMITS } from './ecr-api/layers.js';
 import { requestContext } from './request-context.js';
 
 export type AwsJsonOptions = AwsApiOptions & EcrApiDeps;
@@ -110,7 +111,7 @@ export function awsJsonHandler(options: AwsJsonOptions): (request: FastifyReques
     reply.header('x-amzn-RequestId', requestId);
     try {
       const [service, operation] = target(request.headers['x-amz-target']);
-      const { body, caller } = await signedCall(request, authorizer, { expectedService: service });
+      const { body, caller } = await signedCall(request, authorizer, { expectedService: service, bodyLimit: REQUEST_BODY_LIMITS.get(operation) });
       const model = MODELS[service];
       const handler: EcrHandler | undefined = Object.hasOwn(handlers[service] ?? {}, operation) ? handlers[service]?.[operation] : undefined;
       const authorization = OPERATIONS[service][operation];
@@ -128,7 +129,7 @@ export function awsJsonHandler(options: AwsJsonOptions): (request: FastifyReques
       return reply
         .code(error.status)
         .headers({ 'Content-Type': 'application/x-amz-json-1.1', 'x-amzn-ErrorType': error.type })
-        .send(Buffer.from(JSON.stringify(awsErrorBody(error.type, error.message))));
+        .send(Buffer.from(JSON.stringify(awsErrorBody(error.type, error.message, error.members))));
     }
   };
 }
@@ -152,7 +153,7 @@ function repositoryFromArn(service: AwsService, arn: unknown): RepositoryAddress
 
 /** AWS JSON services answer every client fault with 400 (signature failures keep their own status). */
 function toAwsError(err: unknown): AwsError {
-  if (err instanceof AwsError) return err.status >= 500 ? err : new AwsError(err.type, err.message, 400);
+  if (err instanceof AwsError) return err.status >= 500 ? err : new AwsError(err.type, err.message, 400, err.members);
   if (isRegistryError(err)) {
     const entry = ERRORS[err.code];
     return new AwsError(entry.aws, err.message, entry.status >= 500 ? 500 : 400);

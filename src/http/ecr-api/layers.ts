@@ -1,19 +1,34 @@
 import { Readable } from 'node:stream';
 import { parseDigest } from '../../digest.js';
 import { isRegistryError } from '../../errors.js';
-import { AwsError } from '../aws-common.js';
+import { AwsError, type BodyLimit } from '../aws-common.js';
 import { downloadUrl } from '../download-url.js';
 import type { EcrApiDeps, EcrHandler, EcrHandlers } from './call.js';
 import { DIGEST_PATTERN, existingRepository } from './image-common.js';
 
 /**
- * The part size InitiateLayerUpload announces. The JSON API reads request
- * bodies of at most 1 MiB (src/http/aws-common.ts) and a part travels
- * base64-encoded, so this is the largest round size that fits with room
- * for the rest of the request. ECR announces larger parts; clients follow
- * the announced size.
+ * The part size InitiateLayerUpload announces, and the largest part
+ * UploadLayerPart takes: ECR's 10 MiB ("maximum layer part size" in its
+ * service quotas; a larger part is LimitExceededException, as a quota is).
  */
-export const LAYER_PART_SIZE = 512 * 1024;
+export const LAYER_PART_SIZE = 10 * 1024 * 1024;
+
+/**
+ * UploadLayerPart reads up to 20 MiB of request, the most its API reference
+ * allows: enough for a largest part, base64-encoded, and the other members.
+ * Every other operation reads at most 1 MiB (src/http/aws-common.ts).
+ */
+const UPLOAD_LAYER_PART_BODY_LIMIT: BodyLimit = {
+  bytes: 20 * 1024 * 1024,
+  exceeded: () => layerPartTooLarge('The request is larger than the 20971520 bytes UploadLayerPart accepts'),
+};
+
+/** Request body limits that differ from the default, by operation (of either service). */
+export const REQUEST_BODY_LIMITS: ReadonlyMap<string, BodyLimit> = new Map([['UploadLayerPart', UPLOAD_LAYER_PART_BODY_LIMIT]]);
+
+function layerPartTooLarge(what: string): AwsError {
+  return new AwsError('LimitExceededException', `${what}; a layer part may be at most ${LAYER_PART_SIZE} bytes`, 400);
+}
 
 /**
  * The layer operations of ECR and ECR Public. They drive the registry
@@ -53,8 +68,15 @@ export function layerHandlers(deps: EcrApiDeps): EcrHandlers {
     const last = call.input.partLastByte as number;
     const blob = call.input.layerPartBlob as Buffer;
     const { size } = await uploadState(address.qualified, uploadId, address.name, call.registryId);
+    if (blob.length > LAYER_PART_SIZE) throw layerPartTooLarge(`The layer part is ${blob.length} bytes`);
     const refuse = (why: string): AwsError =>
-      new AwsError('InvalidLayerPartException', `${why} (upload '${uploadId}' in the repository with name '${address.name}', lastValidByteReceived: ${size - 1})`, 400);
+      new AwsError('InvalidLayerPartException', `${why} (upload '${uploadId}' in the repository with name '${address.name}', lastValidByteReceived: ${size - 1})`, 400, {
+        registryId: call.registryId,
+        repositoryName: address.name,
+        uploadId,
+        // Nothing received yet leaves no valid byte to name (the member's shape has no negative values).
+        ...(size > 0 ? { lastValidByteReceived: size - 1 } : {}),
+      });
     if (first !== size) throw refuse(`The part's first byte ${first} does not follow the last byte received, ${size - 1}`);
     if (last - first + 1 !== blob.length) throw refuse(`The part spans bytes ${first}-${last} but carries ${blob.length} bytes`);
     try {
