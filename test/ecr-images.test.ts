@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, mock, test } from 'node:test';
 import {
   BatchCheckLayerAvailabilityCommand,
@@ -40,9 +43,11 @@ import {
 } from '@aws-sdk/client-ecr-public';
 import { LAYER_PART_SIZE } from '../src/http/ecr-api/layers.js';
 import { PullRecorder } from '../src/registry/pull-recorder.js';
+import { awsCliFor, isolatedAwsEnv } from './lib/aws-cli.js';
 import { startTestBerth, type TestBerth } from './lib/berth.js';
 import { OCI_MANIFEST, sha256, TestClient } from './lib/client.js';
 import { ecrClients, sdkErrorName } from './lib/ecr-sdk.js';
+import { requireClients } from './support/env.js';
 
 const ROOT = { accessKeyId: 'AKIAECRIMAGESROOT001', secretAccessKey: 'ecr/images/root/secret/key/for/tests/0000' };
 const ACCOUNT = '000000000000';
@@ -540,10 +545,16 @@ describe('ECR image and layer operations through the AWS SDK', () => {
     assert.equal(scan.imageScanStatus?.status, 'FAILED');
     assert.deepEqual(scan.imageId, { imageDigest: digest, imageTag: 'v1' });
     assert.equal(await sdkErrorName(ecr.send(new DescribeImageScanFindingsCommand({ repositoryName: 'api/status', imageId: { imageTag: 'v1' } }))), 'ScanNotFoundException');
-    // No scan ever exists, so the SDK's waiter keeps meeting ScanNotFoundException and gives up at its time limit.
+    // As against ECR: the JavaScript SDK's waiter has no acceptor for an error, so it retries through
+    // ScanNotFoundException until its time limit (botocore's fails at once: see the AWS CLI test below).
     await assert.rejects(
       waitUntilImageScanComplete({ client: ecr, maxWaitTime: 2, minDelay: 1, maxDelay: 1 }, { repositoryName: 'api/status', imageId: { imageTag: 'v1' } }),
-      /ScanNotFoundException|TimeoutError/,
+      (err) => {
+        assert.ok(err instanceof Error && err.name === 'TimeoutError', String(err));
+        const observed = Object.keys((JSON.parse(err.message) as { observedResponses: Record<string, number> }).observedResponses);
+        assert.ok(observed.length > 0 && observed.every((response) => response.startsWith('400: Image scan does not exist for the image')), observed.join('; '));
+        return true;
+      },
     );
     const replication = await ecr.send(new DescribeImageReplicationStatusCommand({ repositoryName: 'api/status', imageId: { imageDigest: digest } }));
     assert.deepEqual(replication.replicationStatuses, []);
@@ -559,6 +570,23 @@ describe('ECR image and layer operations through the AWS SDK', () => {
       assert.equal(await sdkErrorName(ecr.send(command as StartImageScanCommand)), 'ImageNotFoundException');
     }
     assert.equal(await sdkErrorName(ecr.send(new StartImageScanCommand({ repositoryName: 'api/none', imageId: { imageTag: 'v1' } }))), 'RepositoryNotFoundException');
+  });
+
+  test('aws ecr wait image-scan-complete: ScanNotFoundException for an image never scanned ends the wait at once, as with ECR', async (t) => {
+    if (!requireClients(t, ['aws'])) return;
+    await v2.pushImage('api/never-scanned', 'v1');
+    const scratch = await mkdtemp(join(tmpdir(), 'berth-scan-wait-'));
+    try {
+      const { aws } = awsCliFor(berth.url, await isolatedAwsEnv(scratch));
+      const started = Date.now();
+      const key = { AWS_ACCESS_KEY_ID: ROOT.accessKeyId, AWS_SECRET_ACCESS_KEY: ROOT.secretAccessKey };
+      const result = await aws(key, ['ecr', 'wait', 'image-scan-complete', '--repository-name', 'api/never-scanned', '--image-id', 'imageTag=v1'], false);
+      assert.notEqual(result.code, 0);
+      assert.match(result.stderr, /Waiter ImageScanComplete failed: An error occurred \(ScanNotFoundException\)/);
+      assert.ok(Date.now() - started < 5_000, 'one attempt only (the waiter waits 5 s between attempts)');
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
   });
 
   test('ECR Public: layers, PutImage, DescribeImages, DescribeImageTags and BatchDeleteImage in the public registry', async () => {
