@@ -4,7 +4,8 @@
  * document per registry, and keyed items (pull-through cache rules and
  * repository creation templates by prefix, pull-time update exclusions by
  * principal ARN). The store persists what the API validated and checks
- * nothing but existence, uniqueness and item counts.
+ * nothing but existence, uniqueness and item counts. It also keeps the
+ * exclusions per account in memory, because every recorded pull consults them.
  */
 
 export type AccountSettingName = 'BASIC_SCAN_TYPE_VERSION' | 'REGISTRY_POLICY_SCOPE' | 'BLOB_MOUNTING';
@@ -143,6 +144,13 @@ export interface RegistrySettingsStore {
   ): Promise<StoredItem<RegistryItemDocuments[Kind]> | undefined>;
   /** Removes the item and returns it, or undefined when there was none. */
   deleteItem<Kind extends RegistryItemKind>(accountId: string, kind: Kind, key: string): Promise<StoredItem<RegistryItemDocuments[Kind]> | undefined>;
+
+  /**
+   * The principal ARNs excluded from pull-time updates in the account, for
+   * the pull path: cached per process. A change made through this store
+   * shows at once; one made by another process within about a second.
+   */
+  pullTimeUpdateExclusions(accountId: string): Promise<ReadonlySet<string>>;
 
   /**
    * The repository creation template that applies when `repositoryName` is

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import {
   templatePrefixesFor,
   type CreateItemResult,
@@ -14,6 +14,10 @@ import {
   type StoredSetting,
 } from '../registry-settings-store.js';
 import type { Database, RegistryItemsTable, SqlDialectName } from './database.js';
+
+const PULL_TIME_UPDATE_EXCLUSION = 'pull-time-update-exclusion' satisfies RegistryItemKind;
+/** How long a process trusts its cached exclusions before asking whether another process changed them. */
+const GENERATION_CHECK_MS = 1000;
 
 /** int8 arrives as a string from `pg`, as a number from SQLite. */
 function num(value: number | string): number {
@@ -34,10 +38,19 @@ function toItem<Document>(row: Selectable<RegistryItemsTable>): StoredItem<Docum
  * updates) run in one transaction: SQLite transactions hold the write lock
  * from `BEGIN IMMEDIATE`; in PostgreSQL a transaction-scoped advisory lock
  * per account and kind serializes creates, and `FOR UPDATE` the updated row.
+ *
+ * Pull-time update exclusions are read on the pull path, so they are cached
+ * per account. Registering or deregistering one drops this process's cache
+ * at once and, in the same transaction, moves the authorization generation
+ * (`iam_generation`, which the IAM and policy caches watch too); other
+ * processes compare that generation at most once a second and reload.
  */
 export class SqlRegistrySettingsStore implements RegistrySettingsStore {
   readonly #db: Kysely<Database>;
   readonly #dialect: SqlDialectName;
+  #exclusions = new Map<string, Promise<ReadonlySet<string>>>();
+  #exclusionsGeneration = -1;
+  #exclusionsCheckedAt = 0;
 
   constructor(db: Kysely<Database>, options: { dialect: SqlDialectName }) {
     this.#db = db;
@@ -90,7 +103,7 @@ export class SqlRegistrySettingsStore implements RegistrySettingsStore {
     now: number,
     maxItems?: number,
   ): Promise<CreateItemResult> {
-    return this.#db.transaction().execute(async (trx) => {
+    const result = await this.#db.transaction().execute(async (trx): Promise<CreateItemResult> => {
       if (this.#dialect === 'postgres') await sql`select pg_advisory_xact_lock(hashtext(${`registry_items/${accountId}/${kind}`}))`.execute(trx);
       const existing = await trx.selectFrom('registry_items').select('item_key').where('account_id', '=', accountId).where('kind', '=', kind).where('item_key', '=', key).executeTakeFirst();
       if (existing) return 'exists';
@@ -107,8 +120,11 @@ export class SqlRegistrySettingsStore implements RegistrySettingsStore {
         .insertInto('registry_items')
         .values({ account_id: accountId, kind, item_key: key, document: JSON.stringify(document), created_at: now, updated_at: now })
         .execute();
+      if (kind === PULL_TIME_UPDATE_EXCLUSION) await bumpAuthorizationGeneration(trx);
       return 'created';
     });
+    if (result === 'created' && kind === PULL_TIME_UPDATE_EXCLUSION) this.#dropCachedExclusions();
+    return result;
   }
 
   async updateItem<Kind extends RegistryItemKind>(
@@ -137,14 +153,55 @@ export class SqlRegistrySettingsStore implements RegistrySettingsStore {
   }
 
   async deleteItem<Kind extends RegistryItemKind>(accountId: string, kind: Kind, key: string): Promise<StoredItem<RegistryItemDocuments[Kind]> | undefined> {
-    const row = await this.#db
-      .deleteFrom('registry_items')
-      .where('account_id', '=', accountId)
-      .where('kind', '=', kind)
-      .where('item_key', '=', key)
-      .returningAll()
-      .executeTakeFirst();
+    const row = await this.#db.transaction().execute(async (trx) => {
+      const deleted = await trx
+        .deleteFrom('registry_items')
+        .where('account_id', '=', accountId)
+        .where('kind', '=', kind)
+        .where('item_key', '=', key)
+        .returningAll()
+        .executeTakeFirst();
+      if (deleted && kind === PULL_TIME_UPDATE_EXCLUSION) await bumpAuthorizationGeneration(trx);
+      return deleted;
+    });
+    if (row && kind === PULL_TIME_UPDATE_EXCLUSION) this.#dropCachedExclusions();
     return row && toItem<RegistryItemDocuments[Kind]>(row);
+  }
+
+  async pullTimeUpdateExclusions(accountId: string): Promise<ReadonlySet<string>> {
+    await this.#checkExclusionsGeneration();
+    const cache = this.#exclusions;
+    let exclusions = cache.get(accountId);
+    if (!exclusions) {
+      exclusions = this.#loadExclusions(accountId);
+      cache.set(accountId, exclusions);
+      exclusions.catch(() => cache.delete(accountId));
+    }
+    return exclusions;
+  }
+
+  async #loadExclusions(accountId: string): Promise<ReadonlySet<string>> {
+    const rows = await this.#db.selectFrom('registry_items').select('item_key').where('account_id', '=', accountId).where('kind', '=', PULL_TIME_UPDATE_EXCLUSION).execute();
+    return new Set(rows.map((row) => row.item_key));
+  }
+
+  /** Drops the cache when another process has moved the generation since the last look (at most one look a second). */
+  async #checkExclusionsGeneration(): Promise<void> {
+    const now = Date.now();
+    if (now - this.#exclusionsCheckedAt < GENERATION_CHECK_MS) return;
+    this.#exclusionsCheckedAt = now;
+    const row = await this.#db.selectFrom('iam_generation').select('value').where('id', '=', 1).executeTakeFirst();
+    if (row === undefined) throw new Error('iam_generation has no row: run the metadata store migrations');
+    const generation = num(row.value);
+    if (generation !== this.#exclusionsGeneration) {
+      this.#exclusionsGeneration = generation;
+      this.#exclusions = new Map();
+    }
+  }
+
+  /** A new map rather than clear(): a load still under way lands in the old one and is forgotten with it. */
+  #dropCachedExclusions(): void {
+    this.#exclusions = new Map();
   }
 
   async matchingCreationTemplate(accountId: string, repositoryName: string, scenario: CreationTemplateScenario): Promise<StoredItem<RepositoryCreationTemplate> | undefined> {
@@ -157,4 +214,12 @@ export class SqlRegistrySettingsStore implements RegistrySettingsStore {
     }
     return undefined;
   }
+}
+
+async function bumpAuthorizationGeneration(trx: Transaction<Database>): Promise<void> {
+  await trx
+    .updateTable('iam_generation')
+    .set({ value: sql<number>`value + 1` })
+    .where('id', '=', 1)
+    .execute();
 }
