@@ -443,6 +443,7 @@ describe('ECR and ECR Public repositories through the AWS SDK', () => {
       description: 'The CLI',
       architectures: ['x86-64', 'ARM 64'],
       operatingSystems: ['Linux'],
+      logoUrl: `${berth.url}/public-repository-logos/${ACCOUNT}/tools/cli`,
       aboutText: '# About',
       usageText: '`docker run`',
       marketplaceCertified: false,
@@ -478,7 +479,7 @@ describe('ECR and ECR Public repositories through the AWS SDK', () => {
     await ecrPublic.send(new CreatePublicRepositoryCommand({ repositoryName: 'catalog/app' }));
     assert.deepEqual((await ecrPublic.send(new GetRepositoryCatalogDataCommand({ repositoryName: 'catalog/app' }))).catalogData, { marketplaceCertified: false });
     const put = await ecrPublic.send(new PutRepositoryCatalogDataCommand({ repositoryName: 'catalog/app', catalogData: { description: 'first', logoImageBlob: Buffer.from('logo') } }));
-    assert.deepEqual(put.catalogData, { description: 'first', marketplaceCertified: false });
+    assert.deepEqual(put.catalogData, { description: 'first', logoUrl: `${berth.url}/public-repository-logos/${ACCOUNT}/catalog/app`, marketplaceCertified: false });
     await ecrPublic.send(new PutRepositoryCatalogDataCommand({ repositoryName: 'catalog/app', catalogData: { usageText: 'second' } }));
     assert.deepEqual((await ecrPublic.send(new GetRepositoryCatalogDataCommand({ repositoryName: 'catalog/app' }))).catalogData, { usageText: 'second', marketplaceCertified: false });
     assert.equal(await sdkErrorName(ecrPublic.send(new PutRepositoryCatalogDataCommand({ repositoryName: 'catalog/app', catalogData: { architectures: [''] } }))), 'InvalidParameterException');

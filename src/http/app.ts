@@ -6,6 +6,7 @@ import type { Registry } from '../registry/registry.js';
 import { awsJsonHandler, type AwsJsonOptions } from './aws-json.js';
 import { awsQueryHandler } from './aws-query.js';
 import { registerDownloadUrls } from './download-url.js';
+import { registerRepositoryLogos } from './ecr-api/repository-logos.js';
 import { registerV2 } from './v2.js';
 
 export interface AppOptions extends AwsJsonOptions {
@@ -64,6 +65,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     rootAccessKeyId: account.accessKeyId,
   });
   registerDownloadUrls(app, { registry, apiSigningKey: options.serverKey.apiSigningKey });
+  registerRepositoryLogos(app, { metadata: options.metadata });
   // The AWS control planes on `/`: a POST is JSON 1.1 with X-Amz-Target (ECR, ECR Public), else the Query protocol (STS, IAM),
   // which also takes GET with its parameters in the URL (presigned URLs).
   const awsJson = awsJsonHandler(options);

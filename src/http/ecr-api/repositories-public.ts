@@ -1,6 +1,8 @@
+import type { FastifyRequest } from 'fastify';
 import type { RepositoryCatalogData, RepositoryCatalogDataInput } from '../../aws/models/ecr-public-types.js';
 import { DEFAULT_REPOSITORY_SETTINGS, type Repository } from '../../storage/metadata-store.js';
-import type { EcrApiDeps, EcrHandlers } from './call.js';
+import type { RepositoryAddress } from '../addressing.js';
+import type { EcrApiDeps, EcrCall, EcrHandlers } from './call.js';
 import {
   deleteRepositoryHandler,
   describeRepositories,
@@ -19,6 +21,9 @@ type StoredCatalogData = Omit<RepositoryCatalogDataInput, 'logoImageBlob'> & { l
 
 const TEXT_MEMBERS = ['description', 'aboutText', 'usageText'] as const;
 const LIST_MEMBERS = ['architectures', 'operatingSystems'] as const;
+
+/** Where the logos of public repositories are served (./repository-logos.ts): `<LOGO_PATH><account id>/<repository name>`. */
+export const LOGO_PATH = '/public-repository-logos/';
 
 /**
  * ECR Public's repository operations (tags are in ./resource-tags.ts).
@@ -54,17 +59,17 @@ export function publicRepositoryHandlers(deps: EcrApiDeps): EcrHandlers {
           null,
         );
         if (!repository) throw repositoryAlreadyExists(address.name, call.registryId);
-        return { repository: await view(call, { address, repository }), catalogData: catalogDataView(repository) };
+        return { repository: await view(call, { address, repository }), catalogData: catalogDataView(call, { address, repository }) };
       },
       DescribeRepositories: (call) => describeRepositories(deps, call, view),
       DeleteRepository: deleteRepositoryHandler(deps, view),
-      GetRepositoryCatalogData: async (call) => ({ catalogData: catalogDataView((await existingRepository(deps, call)).repository) }),
+      GetRepositoryCatalogData: async (call) => ({ catalogData: catalogDataView(call, await existingRepository(deps, call)) }),
       PutRepositoryCatalogData: async (call) => {
-        const { repository } = await existingRepository(deps, call);
+        const { address, repository } = await existingRepository(deps, call);
         const input = typedInput<'ecr-public', 'PutRepositoryCatalogData'>(call);
         const catalogData = JSON.stringify(storedCatalogData(input.catalogData));
         await metadata.updateRepositorySettings(repository.id, { catalogData });
-        return { catalogData: catalogDataView({ ...repository, settings: { ...repository.settings, catalogData } }) };
+        return { catalogData: catalogDataView(call, { address, repository: { ...repository, settings: { ...repository.settings, catalogData } } }) };
       },
     },
   };
@@ -80,11 +85,22 @@ function storedCatalogData(given: RepositoryCatalogDataInput): StoredCatalogData
 }
 
 /**
- * `RepositoryCatalogData` as the API returns it. The logo is kept but Berth
- * serves no gallery to host it at, so there is no `logoUrl`; no repository
- * here is certified by AWS Marketplace.
+ * `RepositoryCatalogData` as the API returns it: the logo as the URL it is
+ * served at, on the host the request came to. No repository here is
+ * certified by AWS Marketplace.
  */
-function catalogDataView(repository: Repository): RepositoryCatalogData {
-  const { logoImageBlob: _logo, ...shown } = storedDocument<StoredCatalogData>(repository.settings.catalogData) ?? {};
-  return { ...shown, marketplaceCertified: false };
+function catalogDataView(call: EcrCall, { address, repository }: FoundRepository): RepositoryCatalogData {
+  const { logoImageBlob, ...shown } = storedDocument<StoredCatalogData>(repository.settings.catalogData) ?? {};
+  return { ...shown, ...(logoImageBlob === undefined ? {} : { logoUrl: logoUrl(call.request, address) }), marketplaceCertified: false };
+}
+
+function logoUrl(request: FastifyRequest, address: RepositoryAddress): string {
+  const host = request.headers.host ?? request.hostname;
+  return `${request.protocol}://${host}${LOGO_PATH}${address.registry.accountId}/${address.name}`;
+}
+
+/** The logo PutRepositoryCatalogData (or CreateRepository) stored for a public repository, if any. */
+export function storedLogo(repository: Repository): Buffer | undefined {
+  const logo = storedDocument<StoredCatalogData>(repository.settings.catalogData)?.logoImageBlob;
+  return logo === undefined ? undefined : Buffer.from(logo, 'base64');
 }
