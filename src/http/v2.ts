@@ -5,6 +5,7 @@ import type { Authorizer } from '../iam/authorizer.js';
 import { accessDeniedMessage } from '../iam/policy/index.js';
 import { RegistryError } from '../errors.js';
 import { acceptsMediaType, MAX_MANIFEST_BYTES, MediaType } from '../registry/manifest.js';
+import { pullTimeUpdateExclusionCheck } from '../registry/pull-recorder.js';
 import type { Registry } from '../registry/registry.js';
 import type { Caller } from '../iam/authorizer.js';
 import { registryPrefix, type RegistryRef } from '../names.js';
@@ -125,7 +126,7 @@ export function registerV2(app: FastifyInstance, options: V2Options): void {
     if (address && caller && ((route.kind === 'uploads' && request.method === 'POST') || (route.kind === 'manifest' && request.method === 'PUT'))) {
       await ensurePushTarget(address, permit);
     }
-    await dispatch({ registry, addressing, route, address, caller, permit, request, reply, query });
+    await dispatch({ registry, registrySettings: options.registrySettings, addressing, route, address, caller, permit, request, reply, query });
     return reply;
   };
   app.route({ method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'], url: '/v2/*', handler });
@@ -186,6 +187,8 @@ function pushTargetCreator(options: V2Options): (address: RepositoryAddress, per
 
 interface DispatchContext {
   registry: Registry;
+  /** Whose pull-time update exclusions a manifest pull is checked against. */
+  registrySettings: RegistrySettingsStore;
   addressing: Addressing;
   route: V2Route;
   /** The repository the route names, resolved to its registry (undefined for base and catalog). */
@@ -200,7 +203,7 @@ interface DispatchContext {
 type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 async function dispatch(context: DispatchContext): Promise<void> {
-  const { registry, addressing, route, address, caller, permit, request, reply, query } = context;
+  const { registry, registrySettings, addressing, route, address, caller, permit, request, reply, query } = context;
   const method = request.method as Method;
   /** The qualified name of the route's repository, for the core. */
   const repo = address?.qualified ?? '';
@@ -258,7 +261,8 @@ async function dispatch(context: DispatchContext): Promise<void> {
 
     case 'manifest':
       if (method === 'GET' || method === 'HEAD') {
-        const manifest = await registry.getManifest(repo, route.reference);
+        const isExcluded = address && pullTimeUpdateExclusionCheck(registrySettings, address.registry.accountId, caller?.principal);
+        const manifest = await registry.getManifest(repo, route.reference, isExcluded);
         if (!acceptsMediaType(request.headers.accept, manifest.mediaType)) {
           throw new RegistryError('MANIFEST_UNKNOWN', `manifest is ${manifest.mediaType}, which the Accept header excludes`);
         }

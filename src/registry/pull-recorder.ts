@@ -1,4 +1,6 @@
+import { principalFacts, type RequestPrincipal } from '../iam/policy/principal.js';
 import type { MetadataStore } from '../storage/metadata-store.js';
+import type { RegistrySettingsStore } from '../storage/registry-settings-store.js';
 
 export interface PullRecorderOptions {
   /** A (repository, digest) pull is written at most once per this interval. */
@@ -7,6 +9,39 @@ export interface PullRecorderOptions {
   flushIntervalMs?: number;
   /** Told about a flush that failed (its pulls are dropped: a pull time is a hint, not a record). */
   onError?: (err: unknown) => void;
+}
+
+/**
+ * Whether the registry excludes a pull's principal from pull-time updates.
+ * Asked only when the pull would be recorded, and off the request's path.
+ */
+export type PullTimeUpdateExclusionCheck = () => Promise<boolean>;
+
+/**
+ * The ARN a pull-time update exclusion names for `principal`: an IAM user's
+ * own ARN, or for a role session its role's ARN (with the role's path), since
+ * ECR's exclusions list users and roles and a role pulls through its sessions.
+ * Undefined for principals no exclusion can name (account roots, anonymous).
+ */
+export function pullTimeUpdateExclusionArn(principal: RequestPrincipal): string | undefined {
+  if (principal.type === 'User') return principal.arn;
+  if (principal.type === 'AssumedRole') return principalFacts(principal).roleArn;
+  return undefined;
+}
+
+/**
+ * The check for a pull by `principal` from the registry of `accountId`
+ * against that registry's exclusions (cached by the store), or undefined
+ * when no exclusion can apply.
+ */
+export function pullTimeUpdateExclusionCheck(
+  store: Pick<RegistrySettingsStore, 'pullTimeUpdateExclusions'>,
+  accountId: string,
+  principal: RequestPrincipal | undefined,
+): PullTimeUpdateExclusionCheck | undefined {
+  const arn = principal && pullTimeUpdateExclusionArn(principal);
+  if (arn === undefined) return undefined;
+  return async () => (await store.pullTimeUpdateExclusions(accountId)).has(arn);
 }
 
 interface Pull {
@@ -20,7 +55,8 @@ interface Pull {
  * batches, so that `lastRecordedPullTime` follows pulls without a database
  * write per request. Each (repository, digest) is queued at most once per
  * `minIntervalMs` (ECR itself only promises a refresh at least once a day);
- * what is queued is written every `flushIntervalMs` and on close.
+ * what is queued is written every `flushIntervalMs` and on close. A pull by
+ * a principal the registry excludes from pull-time updates is not queued.
  */
 export class PullRecorder {
   private readonly minIntervalMs: number;
@@ -29,6 +65,8 @@ export class PullRecorder {
   private pending = new Map<string, Pull>();
   /** When each key was last queued, to skip pulls within the interval. */
   private readonly lastQueued = new Map<string, number>();
+  /** Exclusion checks under way: a flush waits for them, so it writes every pull recorded before it. */
+  private readonly checking = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
 
@@ -41,13 +79,35 @@ export class PullRecorder {
     this.onError = options.onError ?? (() => undefined);
   }
 
-  /** Notes a pull; cheap and synchronous, safe on the hot path. */
-  record(repositoryId: number, digest: string, at = Date.now()): void {
+  /**
+   * Notes a pull; cheap and synchronous, safe on the hot path. With
+   * `isExcluded`, the pull is queued only once that resolves false.
+   */
+  record(repositoryId: number, digest: string, at = Date.now(), isExcluded?: PullTimeUpdateExclusionCheck): void {
     const key = `${repositoryId} ${digest}`;
+    if (this.queuedRecently(key, at)) return;
+    if (!isExcluded) {
+      this.queue(key, { repositoryId, digest, at });
+      return;
+    }
+    const check = isExcluded().then(
+      (excluded) => {
+        if (!excluded && !this.queuedRecently(key, at)) this.queue(key, { repositoryId, digest, at });
+      },
+      (err: unknown) => this.onError(err),
+    );
+    this.checking.add(check);
+    void check.finally(() => this.checking.delete(check));
+  }
+
+  private queuedRecently(key: string, at: number): boolean {
     const last = this.lastQueued.get(key);
-    if (last !== undefined && at - last < this.minIntervalMs) return;
-    this.lastQueued.set(key, at);
-    this.pending.set(key, { repositoryId, digest, at });
+    return last !== undefined && at - last < this.minIntervalMs;
+  }
+
+  private queue(key: string, pull: Pull): void {
+    this.lastQueued.set(key, pull.at);
+    this.pending.set(key, pull);
   }
 
   /** Starts the periodic flush (the timer does not keep the process alive). */
@@ -71,6 +131,7 @@ export class PullRecorder {
   }
 
   private async writePending(): Promise<void> {
+    await Promise.all(this.checking);
     const now = Date.now();
     for (const [key, at] of this.lastQueued) if (now - at >= this.minIntervalMs) this.lastQueued.delete(key);
     if (this.pending.size === 0) return;

@@ -7,7 +7,7 @@ import type { BlobStore } from '../storage/blob-store.js';
 import type { BlobRecord, MetadataStore, Page, Repository, RepositorySettings, UploadSession } from '../storage/metadata-store.js';
 import { parseManifest, type Descriptor, type ParsedManifest } from './manifest.js';
 import { ManifestCache } from './manifest-cache.js';
-import type { PullRecorder } from './pull-recorder.js';
+import type { PullRecorder, PullTimeUpdateExclusionCheck } from './pull-recorder.js';
 
 export interface UploadState {
   id: string;
@@ -291,9 +291,10 @@ export class Registry {
   /**
    * The hot path of every pull: one metadata lookup, content from the cache
    * when it can be. An archived manifest cannot be pulled: ECR answers 404
-   * until it is restored.
+   * until it is restored. `isExcluded` tells whether the puller is excluded
+   * from pull-time updates (see `pullManifest`).
    */
-  async getManifest(name: string, reference: string): Promise<StoredManifest> {
+  async getManifest(name: string, reference: string, isExcluded?: PullTimeUpdateExclusionCheck): Promise<StoredManifest> {
     const local = requireQualifiedName(name);
     const byDigest = parseDigest(reference) !== undefined;
     // Neither a tag nor a digest we hold: nothing can be stored under it.
@@ -304,17 +305,19 @@ export class Registry {
     if (resolved.archived) {
       throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${resolved.digest} is archived; restore it to the STANDARD storage class to pull it`, { storageClass: 'ARCHIVE' });
     }
-    const manifest = await this.pullManifest(resolved.repositoryId, resolved.digest);
+    const manifest = await this.pullManifest(resolved.repositoryId, resolved.digest, isExcluded);
     if (!manifest) throw new RegistryError('MANIFEST_UNKNOWN', `manifest unknown: ${reference}`);
     return manifest;
   }
 
   /**
    * A manifest the caller has resolved in the repository (and found not
-   * archived), read as a pull: its pull time is recorded. Content comes from
-   * the cache when it can; undefined if it was deleted meanwhile.
+   * archived), read as a pull: its pull time is recorded, unless
+   * `isExcluded` resolves true (the registry excludes the puller from
+   * pull-time updates). Content comes from the cache when it can; undefined
+   * if it was deleted meanwhile.
    */
-  async pullManifest(repositoryId: number, digest: string): Promise<StoredManifest | undefined> {
+  async pullManifest(repositoryId: number, digest: string, isExcluded?: PullTimeUpdateExclusionCheck): Promise<StoredManifest | undefined> {
     let manifest = this.manifests.get(digest);
     if (!manifest) {
       const record = await this.metadata.getManifest(repositoryId, digest);
@@ -322,7 +325,7 @@ export class Registry {
       manifest = { digest: record.digest, mediaType: record.mediaType, content: record.content, subjectDigest: record.subjectDigest };
       this.manifests.set(manifest);
     }
-    this.pulls?.record(repositoryId, digest);
+    this.pulls?.record(repositoryId, digest, Date.now(), isExcluded);
     return { digest: manifest.digest, mediaType: manifest.mediaType, content: manifest.content, subject: manifest.subjectDigest ?? undefined };
   }
 

@@ -2,6 +2,7 @@ import { digestOf } from '../../digest.js';
 import { isRegistryError } from '../../errors.js';
 import { isTag } from '../../names.js';
 import { MediaType, parseManifest } from '../../registry/manifest.js';
+import { pullTimeUpdateExclusionCheck } from '../../registry/pull-recorder.js';
 import type { ImageRecord, MetadataStore, StorageClass } from '../../storage/metadata-store.js';
 import { AwsError } from '../aws-common.js';
 import type { EcrApiDeps, EcrCall, EcrHandler, EcrHandlers } from './call.js';
@@ -55,7 +56,7 @@ interface ImageFailure {
  * and what they put `/v2/` serves. See docs/ecr-images.md.
  */
 export function imageHandlers(deps: EcrApiDeps): EcrHandlers {
-  const { metadata, registry, serverKey } = deps;
+  const { metadata, registry, registrySettings, serverKey } = deps;
 
   const putImage: EcrHandler = async (call) => {
     const { address, repository } = await existingRepository(metadata, call);
@@ -130,6 +131,7 @@ export function imageHandlers(deps: EcrApiDeps): EcrHandlers {
     const accepted = call.input.acceptedMediaTypes as readonly string[] | undefined;
     const { resolved, failures } = await resolveAll(call, address.qualified, call.input.imageIds as readonly ImageIdentifier[]);
     const records = await recordsByDigest(repository.id, resolved.map((r) => r.image.digest));
+    const isExcluded = pullTimeUpdateExclusionCheck(registrySettings, call.registryId, call.caller.principal);
     const images: Record<string, unknown>[] = [];
     const returned = new Set<string>();
     for (const { id, image } of resolved) {
@@ -146,7 +148,7 @@ export function imageHandlers(deps: EcrApiDeps): EcrHandlers {
         failures.push({ imageId: id, failureCode: 'ImageNotFound', failureReason: `Requested image's manifest media type ${record.mediaType} is not among the accepted media types` });
         continue;
       }
-      const manifest = await registry.pullManifest(repository.id, image.digest);
+      const manifest = await registry.pullManifest(repository.id, image.digest, isExcluded);
       if (!manifest) {
         failures.push({ imageId: id, failureCode: 'ImageNotFound', failureReason: 'Requested image not found' });
         continue;
