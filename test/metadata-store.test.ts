@@ -466,6 +466,92 @@ function runMetadataStoreSuite(name: string, open: () => Promise<MetadataStore>,
       });
     });
 
+    describe('lifecycle', () => {
+      const policy = '{"rules":[{"rulePriority":1}]}';
+
+      test('recordLifecycleEvaluation: only for the current policy, only forward; setting or removing the policy clears it', async () => {
+        const repo = await store.ensureRepository('lifecycle/evaluated');
+        assert.equal(repo.lifecycleEvaluatedAt, null);
+        assert.equal(await store.recordLifecycleEvaluation(repo.id, policy, 1_000), false, 'no policy');
+        await store.updateRepositorySettings(repo.id, { lifecyclePolicy: policy });
+        assert.equal(await store.recordLifecycleEvaluation(repo.id, '{"rules":[]}', 1_000), false, 'another policy');
+        assert.equal(await store.recordLifecycleEvaluation(repo.id, policy, 2_000), true);
+        assert.equal(await other.recordLifecycleEvaluation(repo.id, policy, 1_500), false, 'an earlier evaluation');
+        assert.equal((await other.getRepository('lifecycle/evaluated'))?.lifecycleEvaluatedAt, 2_000);
+        assert.equal(await other.recordLifecycleEvaluation(repo.id, policy, 3_000), true);
+        assert.equal((await store.getRepository('lifecycle/evaluated'))?.lifecycleEvaluatedAt, 3_000);
+        assert.equal((await store.listRepositoryRecords(10, undefined, 'lifecycle/evaluated')).items[0]?.lifecycleEvaluatedAt, 3_000);
+        await store.updateRepositorySettings(repo.id, { lifecyclePolicy: policy });
+        assert.equal((await store.getRepository('lifecycle/evaluated'))?.lifecycleEvaluatedAt, null);
+        assert.equal(await store.recordLifecycleEvaluation(repo.id, policy, 4_000), true);
+        await store.updateRepositorySettings(repo.id, { scanOnPush: true });
+        assert.equal((await store.getRepository('lifecycle/evaluated'))?.lifecycleEvaluatedAt, 4_000, 'other settings leave it');
+        await store.updateRepositorySettings(repo.id, { lifecyclePolicy: null });
+        assert.equal((await store.getRepository('lifecycle/evaluated'))?.lifecycleEvaluatedAt, null);
+      });
+
+      test('lifecycle previews: the latest per repository, read by every store, gone with the repository', async () => {
+        const repo = await store.ensureRepository('lifecycle/preview');
+        const elsewhere = await store.ensureRepository('lifecycle/preview-other');
+        assert.equal(await store.getLifecyclePreview(repo.id), undefined);
+        const first = { repositoryId: repo.id, previewId: 'p1', startedAt: 5_000_000_000_000, policyText: policy, status: 'COMPLETE' as const, results: '[{"imageDigest":"sha256:1"}]', summary: '{"expiringImageTotalCount":1}' };
+        await store.putLifecyclePreview(first);
+        assert.deepEqual(await other.getLifecyclePreview(repo.id), first);
+        const second = { ...first, previewId: 'p2', startedAt: 5_000_000_000_001, status: 'IN_PROGRESS' as const, results: '[]', summary: '{"expiringImageTotalCount":0}' };
+        await other.putLifecyclePreview(second);
+        assert.deepEqual(await store.getLifecyclePreview(repo.id), second);
+        assert.equal(await store.getLifecyclePreview(elsewhere.id), undefined);
+        assert.equal(await store.deleteRepository(repo.id, true), 'deleted');
+        assert.equal(await store.getLifecyclePreview(repo.id), undefined);
+      });
+
+      test('deleteManifestWithReferrers: its referrers and theirs go in the same transaction, except those an index lists', async () => {
+        const repo = await store.ensureRepository('lifecycle/referrers');
+        const subject = await storedImage(store, repo.id, 'v1');
+        const kept = await storedImage(store, repo.id, 'v2');
+        const signature = await storedImage(store, repo.id, 'signature-tag', { artifactType: 'application/vnd.example.signature', subjectDigest: subject.digest });
+        const sbom = await storedImage(store, repo.id, undefined, { artifactType: 'application/vnd.example.sbom', subjectDigest: subject.digest });
+        const sbomSignature = await storedImage(store, repo.id, undefined, { artifactType: 'application/vnd.example.signature', subjectDigest: sbom.digest });
+        const listed = await storedImage(store, repo.id, undefined, { artifactType: 'application/vnd.example.signature', subjectDigest: subject.digest });
+        const index = manifest([{ digest: listed.digest, kind: 'manifest' }], { mediaType: 'application/vnd.oci.image.index.v1+json', artifactType: null });
+        assert.deepEqual(await store.putManifest(repo.id, index, 'bundle'), { ok: true });
+        // An index that is itself a referrer protects nothing once it goes with its subject.
+        const attestations = await storedImage(store, repo.id, undefined, { artifactType: 'application/vnd.example.attestation', subjectDigest: subject.digest });
+        const attestationIndex = manifest([{ digest: attestations.digest, kind: 'manifest' }], { mediaType: 'application/vnd.oci.image.index.v1+json', artifactType: null, subjectDigest: subject.digest });
+        assert.deepEqual(await store.putManifest(repo.id, attestationIndex), { ok: true });
+        const ofKept = await storedImage(store, repo.id, undefined, { subjectDigest: kept.digest });
+        const elsewhere = await store.ensureRepository('lifecycle/referrers-other');
+        const foreign = await storedImage(store, elsewhere.id, undefined, { subjectDigest: subject.digest });
+
+        assert.equal(await store.deleteManifestWithReferrers(repo.id, subject.digest, { storageClass: 'ARCHIVE' }), undefined, 'not in that storage class');
+        assert.ok(await store.getManifest(repo.id, subject.digest));
+        const referrers = await store.deleteManifestWithReferrers(repo.id, subject.digest, { storageClass: 'STANDARD' });
+        assert.deepEqual(referrers?.slice().sort(), [signature.digest, sbom.digest, sbomSignature.digest, attestationIndex.digest, attestations.digest].sort());
+        const left = (await store.describeImages(repo.id, {})).items.map((image) => image.digest).sort();
+        assert.deepEqual(left, [kept.digest, listed.digest, index.digest, ofKept.digest].sort());
+        assert.equal(await store.getTaggedManifest(repo.id, 'signature-tag'), undefined, 'with their tags');
+        assert.ok(await store.getManifest(elsewhere.id, foreign.digest), 'other repositories are untouched');
+        assert.equal(await other.deleteManifestWithReferrers(repo.id, subject.digest), undefined, 'once');
+        assert.deepEqual(await store.deleteManifestWithReferrers(repo.id, ofKept.digest), [], 'an image without referrers');
+      });
+
+      test('of two stores archiving, or expiring, the same image at once, exactly one does', async () => {
+        const repo = await store.ensureRepository('lifecycle/race');
+        for (let round = 0; round < 5; round++) {
+          const image = await storedImage(store, repo.id);
+          const archived = await Promise.all([store, other].map((s) => s.setStorageClass(repo.id, image.digest, 'ARCHIVE', 1_000 + round, 'STANDARD')));
+          assert.deepEqual(archived.filter(Boolean).length, 1, `archive round ${round}`);
+          assert.equal(await store.setStorageClass(repo.id, image.digest, 'ARCHIVE', 2_000, 'STANDARD'), false, 'no longer STANDARD');
+          const referrer = await storedImage(store, repo.id, undefined, { subjectDigest: image.digest });
+          const expired = await Promise.all([store, other].map((s) => s.deleteManifestWithReferrers(repo.id, image.digest, { storageClass: 'ARCHIVE' })));
+          assert.deepEqual(expired.filter((result) => result !== undefined), [[referrer.digest]], `expire round ${round}`);
+        }
+        const image = await storedImage(store, repo.id);
+        assert.equal(await store.setStorageClass(repo.id, image.digest, 'ARCHIVE', 3_000), true, 'without `from`, from any class');
+        assert.equal(await store.setStorageClass(repo.id, image.digest, 'STANDARD', 3_001), true);
+      });
+    });
+
     describe('manifests', () => {
       test('putManifest stores the manifest and its tag', async () => {
         const repo = await store.ensureRepository('manifests/put');
@@ -1049,6 +1135,7 @@ if (pgUnreachable === undefined) {
             'iam_user_attached_policies',
             'iam_user_policies',
             'iam_users',
+            'lifecycle_previews',
             'manifest_references',
             'manifests',
             'registry_items',

@@ -16,6 +16,8 @@ export interface Repository {
   /** The repository policy (JSON text, validated when set), if any. */
   policy: string | null;
   settings: RepositorySettings;
+  /** When a lifecycle run last evaluated the current lifecycle policy; null if none has since it was set. */
+  lifecycleEvaluatedAt: number | null;
 }
 
 export type ImageTagMutability = 'MUTABLE' | 'IMMUTABLE' | 'MUTABLE_WITH_EXCLUSION' | 'IMMUTABLE_WITH_EXCLUSION';
@@ -64,6 +66,22 @@ export interface ImageRecord {
   storageClassChangedAt: number | undefined;
   /** Whether an image index in the same repository lists it. */
   referencedByIndex: boolean;
+}
+
+export type LifecyclePreviewStatus = 'IN_PROGRESS' | 'COMPLETE' | 'EXPIRED' | 'FAILED';
+
+/** A repository's latest lifecycle policy preview. */
+export interface LifecyclePreviewRecord {
+  repositoryId: number;
+  /** Tells previews apart, e.g. to refuse a page token of an earlier one. */
+  previewId: string;
+  startedAt: number;
+  policyText: string;
+  status: LifecyclePreviewStatus;
+  /** `previewResults`: JSON array in the API's shape. */
+  results: string;
+  /** `summary`: JSON object in the API's shape. */
+  summary: string;
 }
 
 /** A tag (or an untagged image): what ListImages returns. */
@@ -205,8 +223,21 @@ export interface MetadataStore {
   setRepositoryPolicy(repositoryId: number, policy: string | null): Promise<boolean>;
   /** Creates a repository with its settings; undefined if one of that name exists (nothing changes then). */
   createRepository(name: string, settings: RepositorySettings, policy: string | null): Promise<Repository | undefined>;
-  /** Changes some of a repository's settings. False if there is no such repository. */
+  /**
+   * Changes some of a repository's settings. False if there is no such
+   * repository. Setting or removing the lifecycle policy clears
+   * `lifecycleEvaluatedAt`: the new policy has not been evaluated.
+   */
   updateRepositorySettings(repositoryId: number, patch: Partial<RepositorySettings>): Promise<boolean>;
+  /**
+   * Records that the lifecycle policy `policyText` was evaluated at `at`, only
+   * if it is still the repository's policy and no later evaluation was
+   * recorded. False if nothing changed.
+   */
+  recordLifecycleEvaluation(repositoryId: number, policyText: string, at: number): Promise<boolean>;
+  /** Stores a preview as the repository's latest, replacing the previous one. The repository must exist. */
+  putLifecyclePreview(preview: LifecyclePreviewRecord): Promise<void>;
+  getLifecyclePreview(repositoryId: number): Promise<LifecyclePreviewRecord | undefined>;
   /**
    * Deletes a repository with its images, tags, links and uploads, in one
    * transaction. Unless `force`, only an empty one (no manifests): else
@@ -251,6 +282,14 @@ export interface MetadataStore {
   getTaggedManifest(repositoryId: number, tag: string): Promise<ManifestRecord | undefined>;
   /** Deletes a manifest and every tag pointing at it. Returns false if it did not exist. */
   deleteManifest(repositoryId: number, digest: string): Promise<boolean>;
+  /**
+   * Deletes a manifest, only if it is in `storageClass` when given, and in the
+   * same transaction its referrers (manifests whose `subject` is a deleted
+   * one, transitively) that no image index of the repository lists, each
+   * with its tags. Undefined if nothing was deleted (no such manifest, or
+   * another storage class); else the digests of the referrers deleted with it.
+   */
+  deleteManifestWithReferrers(repositoryId: number, digest: string, condition?: { storageClass?: StorageClass }): Promise<string[] | undefined>;
   /** Removes one tag. Returns false if it did not exist. */
   deleteTag(repositoryId: number, tag: string): Promise<boolean>;
   /** Tags in lexical order, strictly after `last` when given. */
@@ -274,8 +313,12 @@ export interface MetadataStore {
   ): Promise<Page<ImageRecord>>;
   /** Records pulls (only ever moves a pull time forward). */
   recordPulls(pulls: readonly { repositoryId: number; digest: string; at: number }[]): Promise<void>;
-  /** Sets an image's storage class. False if there is no such image. */
-  setStorageClass(repositoryId: number, digest: string, storageClass: StorageClass, at: number): Promise<boolean>;
+  /**
+   * Sets an image's storage class, only if it is in the class `from` when
+   * given, so that of two processes changing it from one class only one does.
+   * False if nothing changed: no such image, or not in `from`.
+   */
+  setStorageClass(repositoryId: number, digest: string, storageClass: StorageClass, at: number, from?: StorageClass): Promise<boolean>;
   /** Whether a manifest of the repository references the blob (as its config or a layer). */
   isBlobReferenced(repositoryId: number, digest: string): Promise<boolean>;
   /** Appends an event. */

@@ -28,6 +28,8 @@ export interface RepositoriesTable {
   resource_tags: string | null;
   lifecycle_policy: string | null;
   catalog_data: string | null;
+  /** When the lifecycle policy was last evaluated (migration 0008). */
+  lifecycle_evaluated_at: Int8 | null;
 }
 
 /** An account and the settings of its registries (migration 0004). */
@@ -245,6 +247,19 @@ export interface EventsTable {
   created_at: Int8;
 }
 
+/** The latest lifecycle policy preview of a repository (migration 0008). */
+export interface LifecyclePreviewsTable {
+  repository_id: number;
+  preview_id: string;
+  started_at: Int8;
+  policy_text: string;
+  status: string;
+  /** JSON array of preview results. */
+  results: string;
+  /** JSON object. */
+  summary: string;
+}
+
 export interface Database {
   accounts: AccountsTable;
   repositories: RepositoriesTable;
@@ -257,6 +272,7 @@ export interface Database {
   tags: TagsTable;
   uploads: UploadsTable;
   events: EventsTable;
+  lifecycle_previews: LifecyclePreviewsTable;
   iam_users: IamUsersTable;
   access_keys: AccessKeysTable;
   iam_user_policies: IamUserPoliciesTable;

@@ -10,6 +10,7 @@ import {
 import type { SqlDialectName } from './database.js';
 import { registrySettings } from './migration-0006-registry-settings.js';
 import { ecrRepositories } from './migration-0007-ecr-repositories.js';
+import { lifecycleState } from './migration-0008-lifecycle.js';
 
 /**
  * Versioned schema migrations, defined in code (not read from a folder at
@@ -421,6 +422,7 @@ export function migrationsFor(dialect: SqlDialectName): Record<string, Migration
     '0005_iam_groups_roles': iamGroupsRoles(dialect),
     '0006_registry_settings': registrySettings(dialect),
     '0007_ecr_repositories': ecrRepositories(dialect),
+    '0008_lifecycle_state': lifecycleState(dialect),
   };
 }
 

@@ -11,7 +11,18 @@ import type {
   TagRecord,
   UploadSession,
 } from '../metadata-store.js';
-import { AccountConflictError, type Account, type ImageId, type ImageRecord, type ImageTagMutability, type RecordedEvent, type RepositorySettings, type StorageClass } from '../metadata-store.js';
+import {
+  AccountConflictError,
+  type Account,
+  type ImageId,
+  type ImageRecord,
+  type ImageTagMutability,
+  type LifecyclePreviewRecord,
+  type LifecyclePreviewStatus,
+  type RecordedEvent,
+  type RepositorySettings,
+  type StorageClass,
+} from '../metadata-store.js';
 import type { AccountsTable, Database, ManifestsTable, RepositoriesTable, SqlDialectName } from './database.js';
 import { LEGACY_REPOSITORY_MARK, migrateToLatest } from './migrations.js';
 import { quoteIdentifier } from './postgres.js';
@@ -47,6 +58,7 @@ const REPOSITORY_COLUMNS = [
   'resource_tags',
   'lifecycle_policy',
   'catalog_data',
+  'lifecycle_evaluated_at',
 ] as const;
 const ACCOUNT_COLUMNS = ['account_id', 'public_alias', 'registry_policy', 'created_at'] as const;
 
@@ -65,6 +77,7 @@ function toRepository(row: Pick<Selectable<RepositoriesTable>, (typeof REPOSITOR
       lifecyclePolicy: row.lifecycle_policy,
       catalogData: row.catalog_data,
     },
+    lifecycleEvaluatedAt: row.lifecycle_evaluated_at === null ? null : num(row.lifecycle_evaluated_at),
   };
 }
 
@@ -75,7 +88,10 @@ function settingsRow(settings: Partial<RepositorySettings>): Updateable<Reposito
   if (settings.scanOnPush !== undefined) row.scan_on_push = settings.scanOnPush ? 1 : 0;
   if (settings.encryption !== undefined) row.encryption = settings.encryption;
   if (settings.resourceTags !== undefined) row.resource_tags = settings.resourceTags;
-  if (settings.lifecyclePolicy !== undefined) row.lifecycle_policy = settings.lifecyclePolicy;
+  if (settings.lifecyclePolicy !== undefined) {
+    row.lifecycle_policy = settings.lifecyclePolicy;
+    row.lifecycle_evaluated_at = null;
+  }
   if (settings.catalogData !== undefined) row.catalog_data = settings.catalogData;
   return row;
 }
@@ -356,6 +372,48 @@ export class SqlMetadataStore implements MetadataStore {
     return result.numUpdatedRows > 0n;
   }
 
+  async recordLifecycleEvaluation(repositoryId: number, policyText: string, at: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable('repositories')
+      .set({ lifecycle_evaluated_at: at })
+      .where('id', '=', repositoryId)
+      .where('lifecycle_policy', '=', policyText)
+      .where((eb) => eb.or([eb('lifecycle_evaluated_at', 'is', null), eb('lifecycle_evaluated_at', '<', at)]))
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  async putLifecyclePreview(preview: LifecyclePreviewRecord): Promise<void> {
+    const row = {
+      preview_id: preview.previewId,
+      started_at: preview.startedAt,
+      policy_text: preview.policyText,
+      status: preview.status,
+      results: preview.results,
+      summary: preview.summary,
+    };
+    await this.db
+      .insertInto('lifecycle_previews')
+      .values({ repository_id: preview.repositoryId, ...row })
+      .onConflict((oc) => oc.column('repository_id').doUpdateSet(row))
+      .execute();
+  }
+
+  async getLifecyclePreview(repositoryId: number): Promise<LifecyclePreviewRecord | undefined> {
+    const row = await this.db.selectFrom('lifecycle_previews').selectAll().where('repository_id', '=', repositoryId).executeTakeFirst();
+    return (
+      row && {
+        repositoryId: row.repository_id,
+        previewId: row.preview_id,
+        startedAt: num(row.started_at),
+        policyText: row.policy_text,
+        status: row.status as LifecyclePreviewStatus,
+        results: row.results,
+        summary: row.summary,
+      }
+    );
+  }
+
   async deleteRepository(repositoryId: number, force: boolean): Promise<'deleted' | 'not-empty' | 'missing'> {
     return this.db.transaction().execute(async (trx) => {
       const repository = await trx.selectFrom('repositories').select('id').where('id', '=', repositoryId).executeTakeFirst();
@@ -370,6 +428,7 @@ export class SqlMetadataStore implements MetadataStore {
       await trx.deleteFrom('manifests').where('repository_id', '=', repositoryId).execute();
       await trx.deleteFrom('repository_blobs').where('repository_id', '=', repositoryId).execute();
       await trx.deleteFrom('uploads').where('repository_id', '=', repositoryId).execute();
+      await trx.deleteFrom('lifecycle_previews').where('repository_id', '=', repositoryId).execute();
       await trx.deleteFrom('repositories').where('id', '=', repositoryId).execute();
       await this.#bumpGeneration(trx);
       return 'deleted';
@@ -504,15 +563,17 @@ export class SqlMetadataStore implements MetadataStore {
     });
   }
 
-  async setStorageClass(repositoryId: number, digest: string, storageClass: StorageClass, at: number): Promise<boolean> {
+  async setStorageClass(repositoryId: number, digest: string, storageClass: StorageClass, at: number, from?: StorageClass): Promise<boolean> {
     const result = await this.db
       .updateTable('manifests')
       .set({ storage_class: storageClass, storage_class_changed_at: at })
       .where('repository_id', '=', repositoryId)
       .where('digest', '=', digest)
+      .$if(from !== undefined, (qb) => qb.where('storage_class', '=', from as StorageClass))
       .executeTakeFirst();
     return result.numUpdatedRows > 0n;
   }
+
   async isBlobReferenced(repositoryId: number, digest: string): Promise<boolean> {
     const row = await this.db
       .selectFrom('manifest_references')
@@ -789,24 +850,56 @@ export class SqlMetadataStore implements MetadataStore {
   }
 
   async deleteManifest(repositoryId: number, digest: string): Promise<boolean> {
+    return this.db.transaction().execute((trx) => this.#deleteManifestRows(trx, repositoryId, digest));
+  }
+
+  async deleteManifestWithReferrers(repositoryId: number, digest: string, condition: { storageClass?: StorageClass } = {}): Promise<string[] | undefined> {
     return this.db.transaction().execute(async (trx) => {
-      await trx
-        .deleteFrom('tags')
-        .where('repository_id', '=', repositoryId)
-        .where('manifest_digest', '=', digest)
-        .execute();
-      await trx
-        .deleteFrom('manifest_references')
-        .where('repository_id', '=', repositoryId)
-        .where('manifest_digest', '=', digest)
-        .execute();
-      const result = await trx
-        .deleteFrom('manifests')
+      if (!(await this.#deleteManifestRows(trx, repositoryId, digest, condition.storageClass))) return undefined;
+      const referrers: string[] = [];
+      const deleted = [digest];
+      // Until no more go: a referrer an index lists stays, unless that index was itself a referrer that went.
+      for (;;) {
+        const found = new Set<string>();
+        for (const chunk of chunks(deleted, IN_LIST_CHUNK)) {
+          const rows = await trx
+            .selectFrom('manifests as m')
+            .select('m.digest')
+            .where('m.repository_id', '=', repositoryId)
+            .where('m.subject_digest', 'in', chunk)
+            .where(({ not, exists, selectFrom }) =>
+              not(exists(selectFrom('manifest_references as r').select('r.child_digest').whereRef('r.repository_id', '=', 'm.repository_id').whereRef('r.child_digest', '=', 'm.digest').where('r.kind', '=', 'manifest'))),
+            )
+            .execute();
+          for (const row of rows) found.add(row.digest);
+        }
+        if (found.size === 0) break;
+        for (const referrer of found) {
+          await this.#deleteManifestRows(trx, repositoryId, referrer);
+          deleted.push(referrer);
+          referrers.push(referrer);
+        }
+      }
+      return referrers;
+    });
+  }
+
+  /** Deletes a manifest with its tags and references, if it is in `storageClass` when given. */
+  async #deleteManifestRows(trx: Transaction<Database>, repositoryId: number, digest: string, storageClass?: StorageClass): Promise<boolean> {
+    if (storageClass !== undefined) {
+      const row = await trx
+        .selectFrom('manifests')
+        .select('storage_class')
         .where('repository_id', '=', repositoryId)
         .where('digest', '=', digest)
+        .$if(this.dialect === 'postgres', (qb) => qb.forUpdate())
         .executeTakeFirst();
-      return result.numDeletedRows > 0n;
-    });
+      if (row?.storage_class !== storageClass) return false;
+    }
+    await trx.deleteFrom('tags').where('repository_id', '=', repositoryId).where('manifest_digest', '=', digest).execute();
+    await trx.deleteFrom('manifest_references').where('repository_id', '=', repositoryId).where('manifest_digest', '=', digest).execute();
+    const result = await trx.deleteFrom('manifests').where('repository_id', '=', repositoryId).where('digest', '=', digest).executeTakeFirst();
+    return result.numDeletedRows > 0n;
   }
 
   async deleteTag(repositoryId: number, tag: string): Promise<boolean> {
