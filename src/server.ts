@@ -128,7 +128,7 @@ export async function startBerth(config: BerthConfig, options: StartOptions = {}
   const stopLifecycle =
     options.cleanUpUploads === false || config.lifecycleIntervalSeconds === 0
       ? undefined
-      : startLifecycleScheduler({ registry, metadata, region: account.region, logger }, config.lifecycleIntervalSeconds);
+      : startLifecycleScheduler({ metadata, region: account.region, logger }, config.lifecycleIntervalSeconds);
 
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
@@ -16,11 +17,13 @@ import { pino } from 'pino';
 import { ConfigError, resolveConfig, SETTINGS } from '../src/config.js';
 import { evaluateLifecyclePolicy, parseLifecyclePolicy } from '../src/lifecycle/index.js';
 import { LIFECYCLE_EVENT_DETAIL_TYPE, LIFECYCLE_EVENT_SOURCE, runLifecyclePolicies, startLifecycleScheduler, type LifecycleRunnerDeps } from '../src/registry/lifecycle-runner.js';
+import type { MetadataStore } from '../src/storage/metadata-store.js';
 import type { SqlMetadataStore } from '../src/storage/sql/sql-metadata-store.js';
 import { openSqlMetadataStore } from '../src/storage/sql/open.js';
 import { startTestBerth, type TestBerth } from './lib/berth.js';
 import { OCI_MANIFEST, sha256, TestClient } from './lib/client.js';
 import { ecrClients, sdkErrorName } from './lib/ecr-sdk.js';
+import { dropSchema, freshSchemaUrl, pgUnreachable, reportPostgresUnavailable } from './lib/postgres.js';
 import { REPO_ROOT } from './lib/process.js';
 import { DAY, EVALUATION_CASES, INVALID_POLICY_CASES, lifecycleImages, NOW, type CaseImage, type EvaluationCase } from './lifecycle-cases.js';
 import { OCI_INDEX } from './support/images.js';
@@ -55,6 +58,20 @@ const ociTag = (tag: string): string => tag.replace(/[^A-Za-z0-9_.-]/g, '-');
 const decisionKey = (image: string, rulePriority: number, action: string): string => `${image} ${action} by rule ${rulePriority}`;
 
 const expectedKeys = (testCase: EvaluationCase): string[] => testCase.expected.map((decision) => decisionKey(decision.image, decision.rulePriority, decision.action)).sort();
+
+/**
+ * The store with some methods replaced (the others run on the store itself, whose private state a
+ * plain prototype copy could not reach).
+ */
+function withStoreMethods(store: SqlMetadataStore, replaced: Partial<MetadataStore>): MetadataStore {
+  return new Proxy(store, {
+    get(target, property, receiver) {
+      if (Object.hasOwn(replaced, property)) return Reflect.get(replaced, property, receiver) as unknown;
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
 
 async function refused(attempt: Promise<unknown>, what: string): Promise<Error> {
   try {
@@ -93,7 +110,7 @@ describe('lifecycle policies through @aws-sdk/client-ecr', () => {
     ecr = ecrClients(berth.url, ROOT).ecr;
     client = new TestClient(berth.url);
     store = await openSqlMetadataStore(`sqlite:${join(berth.dataDir, 'berth.db')}`);
-    runner = { registry: berth.registry, metadata: store, region: 'us-east-1', logger: silent };
+    runner = { metadata: store, region: 'us-east-1', logger: silent };
   });
   after(async () => {
     ecr?.destroy();
@@ -374,9 +391,7 @@ describe('lifecycle policies through @aws-sdk/client-ecr', () => {
     const errors: unknown[] = [];
     const failing = await runLifecyclePolicies({
       ...runner,
-      registry: {
-        deleteManifest: () => Promise.reject(new Error('blob store unavailable')),
-      },
+      metadata: withStoreMethods(store, { deleteManifestWithReferrers: () => Promise.reject(new Error('metadata store unavailable')) }),
       logger: { info: silent.info.bind(silent), error: (...args: unknown[]) => void errors.push(args) },
     });
     assert.deepEqual(
@@ -391,6 +406,138 @@ describe('lifecycle policies through @aws-sdk/client-ecr', () => {
       retried.actions.map((action) => [action.digest, action.outcome]),
       [[digests[0], 'applied']],
     );
+    await ecr.send(new DeleteLifecyclePolicyCommand({ repositoryName }));
+  });
+
+  test('GetLifecyclePolicy and DeleteLifecyclePolicy return lastEvaluatedAt: when a run last evaluated the current policy', async () => {
+    const repositoryName = 'lc/evaluated';
+    await client.pushImage(repositoryName, 'v1');
+    await ecr.send(new PutLifecyclePolicyCommand({ repositoryName, lifecyclePolicyText: KEEP_ONE_UNTAGGED }));
+    assert.equal((await ecr.send(new GetLifecyclePolicyCommand({ repositoryName }))).lastEvaluatedAt, undefined, 'not evaluated yet');
+
+    const evaluatedAt = new Date(Date.now() - 1234);
+    await runLifecyclePolicies(runner, evaluatedAt);
+    assert.equal((await ecr.send(new GetLifecyclePolicyCommand({ repositoryName }))).lastEvaluatedAt?.getTime(), evaluatedAt.getTime());
+    await runLifecyclePolicies(runner, new Date(evaluatedAt.getTime() - DAY));
+    assert.equal((await ecr.send(new GetLifecyclePolicyCommand({ repositoryName }))).lastEvaluatedAt?.getTime(), evaluatedAt.getTime(), 'a run that started earlier does not move it back');
+
+    await ecr.send(new PutLifecyclePolicyCommand({ repositoryName, lifecyclePolicyText: KEEP_ONE_UNTAGGED }));
+    assert.equal((await ecr.send(new GetLifecyclePolicyCommand({ repositoryName }))).lastEvaluatedAt, undefined, 'a policy put since has not been evaluated');
+    const later = new Date();
+    await runLifecyclePolicies(runner, later);
+    const deleted = await ecr.send(new DeleteLifecyclePolicyCommand({ repositoryName }));
+    assert.equal(deleted.lastEvaluatedAt?.getTime(), later.getTime());
+    await ecr.send(new PutLifecyclePolicyCommand({ repositoryName, lifecyclePolicyText: KEEP_ONE_UNTAGGED }));
+    assert.equal((await ecr.send(new GetLifecyclePolicyCommand({ repositoryName }))).lastEvaluatedAt, undefined);
+    await ecr.send(new DeleteLifecyclePolicyCommand({ repositoryName }));
+  });
+
+  test('an expired image takes its referrers with it (signatures, SBOMs and their own referrers), except those an index lists', async () => {
+    const repositoryName = 'lc/referrers';
+    const notarySignature = 'application/vnd.cncf.notary.signature';
+    const layer = await client.pushBlob(repositoryName, 'layer of lc/referrers');
+    const emptyConfig = await client.pushBlob(repositoryName, '{}');
+    const pushReferrer = async (subject: { body: string; digest: string }, artifactType: string, name: string): Promise<{ body: string; digest: string }> => {
+      const content = await client.pushBlob(repositoryName, `${artifactType} of ${name}`);
+      const body = JSON.stringify({
+        schemaVersion: 2,
+        mediaType: OCI_MANIFEST,
+        artifactType,
+        config: { mediaType: 'application/vnd.oci.empty.v1+json', ...emptyConfig },
+        layers: [{ mediaType: 'application/octet-stream', ...content }],
+        subject: { mediaType: OCI_MANIFEST, digest: subject.digest, size: Buffer.byteLength(subject.body) },
+      });
+      await putManifest(repositoryName, sha256(body), body, OCI_MANIFEST);
+      return { body, digest: sha256(body) };
+    };
+    const old = await pushManifest(repositoryName, 'old', layer);
+    await putManifest(repositoryName, 'v1', old.body, OCI_MANIFEST);
+    const current = await pushManifest(repositoryName, 'current', layer);
+    await putManifest(repositoryName, 'v2', current.body, OCI_MANIFEST);
+    const signature = await pushReferrer(old, notarySignature, 'old');
+    const sbom = await pushReferrer(old, 'application/spdx+json', 'old');
+    const sbomSignature = await pushReferrer(sbom, notarySignature, 'the SBOM');
+    const listedSignature = await pushReferrer(old, notarySignature, 'old, listed by an index');
+    const currentSignature = await pushReferrer(current, notarySignature, 'current');
+    const bundle = JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [{ mediaType: OCI_MANIFEST, digest: listedSignature.digest, size: Buffer.byteLength(listedSignature.body) }] });
+    await putManifest(repositoryName, 'bundle', bundle, OCI_INDEX);
+    const id = await repositoryId(repositoryName);
+    await store.db.updateTable('manifests').set({ created_at: Date.now() - 2 * DAY }).where('repository_id', '=', id).where('digest', '=', old.digest).execute();
+    const keepNewestRelease = JSON.stringify({
+      rules: [{ rulePriority: 1, description: 'keep the newest release', selection: { tagStatus: 'tagged', tagPrefixList: ['v'], countType: 'imageCountMoreThan', countNumber: 1 }, action: { type: 'expire' } }],
+    });
+    await ecr.send(new PutLifecyclePolicyCommand({ repositoryName, lifecyclePolicyText: keepNewestRelease }));
+
+    const report = await runLifecyclePolicies(runner);
+    const actions = report.actions.filter((action) => action.repository === `${ACCOUNT}/${repositoryName}`);
+    assert.deepEqual(
+      actions.map((action) => [action.digest, action.outcome, [...action.referrers].sort()]),
+      [[old.digest, 'applied', [signature.digest, sbom.digest, sbomSignature.digest].sort()]],
+    );
+    const left = (await store.describeImages(id, {})).items.map((image) => image.digest).sort();
+    assert.deepEqual(left, [current.digest, currentSignature.digest, listedSignature.digest, sha256(bundle)].sort());
+    const referrers = await client.json<{ manifests: { digest: string }[] }>(`/v2/${repositoryName}/referrers/${old.digest}`);
+    assert.deepEqual(referrers.manifests.map((descriptor) => descriptor.digest), [listedSignature.digest]);
+
+    const event = (await store.listEvents(ACCOUNT, 1000)).find((candidate) => candidate.detail.repositoryName === repositoryName);
+    const imageAction = (event?.detail.lifecycleEventImageActions as { lifecycleEventImage: { digest: string }; deletedReferrers?: string[] }[])[0];
+    assert.equal(imageAction?.lifecycleEventImage.digest, old.digest);
+    assert.deepEqual([...(imageAction?.deletedReferrers ?? [])].sort(), [signature.digest, sbom.digest, sbomSignature.digest].sort());
+    assert.deepEqual((await runLifecyclePolicies(runner)).actions, []);
+    await ecr.send(new DeleteLifecyclePolicyCommand({ repositoryName }));
+  });
+
+  test('an action another process took between the check and the act is left to it: skipped, no event', async () => {
+    const repositoryName = 'lc/raced';
+    const layer = await client.pushBlob(repositoryName, 'layer of lc/raced');
+    const digests = new Map<string, string>();
+    for (const name of ['archived-old', 'archived-new', 'expired-old', 'expired-new']) {
+      const manifest = await pushManifest(repositoryName, name, layer);
+      await putManifest(repositoryName, name, manifest.body, OCI_MANIFEST);
+      digests.set(name, manifest.digest);
+    }
+    const id = await repositoryId(repositoryName);
+    for (const name of ['archived-old', 'expired-old']) {
+      await store.db.updateTable('manifests').set({ created_at: Date.now() - DAY }).where('repository_id', '=', id).where('digest', '=', digests.get(name) as string).execute();
+    }
+    const policy = JSON.stringify({
+      rules: [
+        { rulePriority: 1, selection: { tagStatus: 'tagged', tagPrefixList: ['archived'], countType: 'imageCountMoreThan', countNumber: 1 }, action: { type: 'transition', targetStorageClass: 'archive' } },
+        { rulePriority: 2, selection: { tagStatus: 'tagged', tagPrefixList: ['expired'], countType: 'imageCountMoreThan', countNumber: 1 }, action: { type: 'expire' } },
+      ],
+    });
+    await ecr.send(new PutLifecyclePolicyCommand({ repositoryName, lifecyclePolicyText: policy }));
+    const otherProcess = await openSqlMetadataStore(`sqlite:${join(berth.dataDir, 'berth.db')}`);
+    try {
+      const eventsBefore = (await store.listEvents(ACCOUNT, 1000)).length;
+      const report = await runLifecyclePolicies({
+        ...runner,
+        metadata: withStoreMethods(store, {
+          setStorageClass: async (repository, digest, storageClass, at, from) => {
+            assert.equal(await otherProcess.setStorageClass(repository, digest, storageClass, at, from), true);
+            return store.setStorageClass(repository, digest, storageClass, at, from);
+          },
+          deleteManifestWithReferrers: async (repository, digest, condition) => {
+            assert.ok(await otherProcess.deleteManifestWithReferrers(repository, digest, condition));
+            return store.deleteManifestWithReferrers(repository, digest, condition);
+          },
+        }),
+      });
+      assert.deepEqual(
+        report.actions.map((action) => [action.digest, action.action, action.outcome]),
+        [
+          [digests.get('archived-old'), 'transition', 'skipped'],
+          [digests.get('expired-old'), 'expire', 'skipped'],
+        ],
+      );
+      assert.equal((await store.listEvents(ACCOUNT, 1000)).length, eventsBefore);
+      const images = new Map((await store.describeImages(id, {})).items.map((image) => [image.digest, image.storageClass]));
+      assert.equal(images.get(digests.get('archived-old') as string), 'ARCHIVE');
+      assert.equal(images.has(digests.get('expired-old') as string), false);
+      assert.deepEqual((await runLifecyclePolicies(runner)).actions, []);
+    } finally {
+      await otherProcess.close();
+    }
     await ecr.send(new DeleteLifecyclePolicyCommand({ repositoryName }));
   });
 
@@ -444,5 +591,135 @@ describe('lifecycle policies through @aws-sdk/client-ecr', () => {
     );
     const again = await lifecycleRun();
     assert.match(again.stdout, /; 0 actions applied\.\n$/);
+
+    // Two processes at once: each image is archived or expired once, and recorded once.
+    const racedName = 'lc/cli-concurrent';
+    const racedLayer = await client.pushBlob(racedName, 'layer of lc/cli-concurrent');
+    const raced = (await repositoryId(racedName));
+    for (const [group, count] of [['keep', 6], ['drop', 6]] as const) {
+      for (let n = 0; n < count; n++) {
+        const manifest = await pushManifest(racedName, `${group}${n}`, racedLayer);
+        await putManifest(racedName, `${group}${n}`, manifest.body, OCI_MANIFEST);
+        await store.db.updateTable('manifests').set({ created_at: Date.now() - (n + 1) * DAY }).where('repository_id', '=', raced).where('digest', '=', manifest.digest).execute();
+      }
+    }
+    const policy = JSON.stringify({
+      rules: [
+        { rulePriority: 1, selection: { tagStatus: 'tagged', tagPrefixList: ['keep'], countType: 'imageCountMoreThan', countNumber: 1 }, action: { type: 'transition', targetStorageClass: 'archive' } },
+        { rulePriority: 2, selection: { tagStatus: 'tagged', tagPrefixList: ['drop'], countType: 'imageCountMoreThan', countNumber: 1 }, action: { type: 'expire' } },
+      ],
+    });
+    await ecr.send(new PutLifecyclePolicyCommand({ repositoryName: racedName, lifecyclePolicyText: policy }));
+    const eventsBefore = (await store.listEvents(ACCOUNT, 1000)).length;
+    const runs = await Promise.all([lifecycleRun(), lifecycleRun()]);
+    for (const concurrent of runs) assert.equal(concurrent.code, 0, concurrent.stderr);
+    const said = runs.flatMap((concurrent) => concurrent.stdout.trim().split('\n'));
+    assert.equal(said.filter((line) => line.startsWith(`archived ${ACCOUNT}/${racedName}@`)).length, 5, said.join('\n'));
+    assert.equal(said.filter((line) => line.startsWith(`expired ${ACCOUNT}/${racedName}@`)).length, 5, said.join('\n'));
+    const events = (await store.listEvents(ACCOUNT, 1000)).slice(eventsBefore);
+    const eventDigests = events.map((event) => (event.detail.lifecycleEventImageActions as { lifecycleEventImage: { digest: string } }[])[0]?.lifecycleEventImage.digest);
+    assert.equal(new Set(eventDigests).size, 10);
+    assert.equal(events.length, 10);
+    const left = (await store.describeImages(raced, {})).items;
+    assert.deepEqual(left.map((image) => image.storageClass).sort(), ['ARCHIVE', 'ARCHIVE', 'ARCHIVE', 'ARCHIVE', 'ARCHIVE', 'STANDARD', 'STANDARD']);
+    await ecr.send(new DeleteLifecyclePolicyCommand({ repositoryName: racedName }));
   });
 });
+
+/**
+ * Several Berth processes over one metadata store (and one data directory, as a deployment shares
+ * them): a preview started through one is read through another, and after a restart.
+ */
+function previewsAcrossProcesses(backend: string, database: () => { url?: string; cleanup?: () => Promise<void> }): void {
+  describe(`lifecycle policy previews are shared by the processes of a deployment (${backend})`, () => {
+    const started: TestBerth[] = [];
+    let cleanup: (() => Promise<void>) | undefined;
+    let overrides: Record<string, string>;
+
+    /** A process of the deployment; the first one owns the data directory. */
+    const startProcess = async (): Promise<TestBerth> => {
+      const first = started[0];
+      const member = await startTestBerth({ ...overrides, ...(first ? { dataDir: first.dataDir } : {}) });
+      started.push(member);
+      return member;
+    };
+    /** Stops a process that does not own the data directory, removing only its unused one. */
+    const stopProcess = async (member: TestBerth): Promise<void> => {
+      started.splice(started.indexOf(member), 1);
+      await member.close();
+      await rm(member.dataDir, { recursive: true, force: true });
+    };
+
+    before(() => {
+      const target = database();
+      cleanup = target.cleanup;
+      overrides = { rootAccessKeyId: ROOT.accessKeyId, rootSecretAccessKey: ROOT.secretAccessKey, lifecycleIntervalSeconds: '0', ...(target.url ? { databaseUrl: target.url } : {}) };
+    });
+    after(async () => {
+      const [owner, ...others] = started;
+      for (const member of others) await stopProcess(member);
+      await owner?.stop();
+      await cleanup?.();
+    });
+
+    test('started through one process, read through another (pages too) and after a restart', async () => {
+      const serverA = await startProcess();
+      const serverB = await startProcess();
+      const repositoryName = 'lc/shared-preview';
+      const client = new TestClient(serverA.url);
+      for (const tag of ['v1', 'v2', 'v3']) await client.pushImage(repositoryName, tag);
+      const keepNewest = JSON.stringify({ rules: [{ rulePriority: 1, description: 'keep the newest image', selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 1 }, action: { type: 'expire' } }] });
+      const ecrA = ecrClients(serverA.url, ROOT).ecr;
+      const ecrB = ecrClients(serverB.url, ROOT).ecr;
+      try {
+        assert.equal(await sdkErrorName(ecrB.send(new GetLifecyclePolicyPreviewCommand({ repositoryName }))), 'LifecyclePolicyPreviewNotFoundException');
+        const start = await ecrA.send(new StartLifecyclePolicyPreviewCommand({ repositoryName, lifecyclePolicyText: keepNewest }));
+        assert.equal(start.status, 'COMPLETE');
+
+        const throughA = await ecrA.send(new GetLifecyclePolicyPreviewCommand({ repositoryName }));
+        const throughB = await ecrB.send(new GetLifecyclePolicyPreviewCommand({ repositoryName }));
+        assert.equal(throughB.status, 'COMPLETE');
+        assert.equal(throughB.lifecyclePolicyText, keepNewest);
+        assert.equal(throughB.previewResults?.length, 2);
+        assert.deepEqual(throughB.previewResults, throughA.previewResults);
+        assert.deepEqual(throughB.summary, { expiringImageTotalCount: 2 });
+        assert.ok(throughB.previewResults?.every((result) => result.imagePushedAt instanceof Date && result.action?.type === 'EXPIRE'));
+
+        const firstPage = await ecrA.send(new GetLifecyclePolicyPreviewCommand({ repositoryName, maxResults: 1 }));
+        const secondPage = await ecrB.send(new GetLifecyclePolicyPreviewCommand({ repositoryName, maxResults: 1, nextToken: firstPage.nextToken }));
+        assert.deepEqual([...(firstPage.previewResults ?? []), ...(secondPage.previewResults ?? [])], throughA.previewResults);
+        assert.equal(secondPage.nextToken, undefined);
+
+        // A newer preview replaces it for every process, and the older one's page tokens are refused.
+        await ecrB.send(new StartLifecyclePolicyPreviewCommand({ repositoryName, lifecyclePolicyText: keepNewest }));
+        assert.equal(await sdkErrorName(ecrA.send(new GetLifecyclePolicyPreviewCommand({ repositoryName, maxResults: 1, nextToken: firstPage.nextToken }))), 'InvalidParameterException');
+        const latest = await ecrA.send(new GetLifecyclePolicyPreviewCommand({ repositoryName }));
+
+        await stopProcess(serverB);
+        ecrB.destroy();
+        const restarted = await startProcess();
+        const ecrRestarted = ecrClients(restarted.url, ROOT).ecr;
+        try {
+          const afterRestart = await ecrRestarted.send(new GetLifecyclePolicyPreviewCommand({ repositoryName }));
+          assert.deepEqual(afterRestart.previewResults, latest.previewResults);
+          assert.deepEqual(afterRestart.summary, latest.summary);
+        } finally {
+          ecrRestarted.destroy();
+        }
+      } finally {
+        ecrA.destroy();
+        ecrB.destroy();
+      }
+    });
+  });
+}
+
+previewsAcrossProcesses('SQLite', () => ({}));
+if (pgUnreachable === undefined) {
+  previewsAcrossProcesses('PostgreSQL', () => {
+    const { schema, url } = freshSchemaUrl('berth_lc_preview');
+    return { url, cleanup: () => dropSchema(schema) };
+  });
+} else {
+  reportPostgresUnavailable('lifecycle policy previews are shared by the processes of a deployment (PostgreSQL)');
+}

@@ -39,3 +39,16 @@ export function previewSummary(decisions: readonly LifecycleDecision[]): Lifecyc
     ? { expiringImageTotalCount: expiring, transitioningImageTotalCounts: [{ targetStorageClass: 'ARCHIVE', imageTotalCount: transitioning }] }
     : { expiringImageTotalCount: expiring };
 }
+
+/** A preview result as stored: the push time in epoch milliseconds. */
+type StoredPreviewResult = Omit<LifecyclePreviewResult, 'imagePushedAt'> & { imagePushedAt: number };
+
+/** Preview results as JSON text, for the metadata store. */
+export function serializePreviewResults(results: readonly LifecyclePreviewResult[]): string {
+  return JSON.stringify(results.map((result): StoredPreviewResult => ({ ...result, imagePushedAt: result.imagePushedAt.getTime() })));
+}
+
+/** The inverse of serializePreviewResults. */
+export function parsePreviewResults(text: string): LifecyclePreviewResult[] {
+  return (JSON.parse(text) as StoredPreviewResult[]).map((result) => ({ ...result, imagePushedAt: new Date(result.imagePushedAt) }));
+}

@@ -1,17 +1,17 @@
 import type { Command } from 'commander';
 import { pino } from 'pino';
 import { serverConfig, withStoreOptions, type StoreOptions } from '../store-options.js';
-import { FsBlobStore } from '../storage/fs-blob-store.js';
 import { openStores } from '../storage/sql/open.js';
 import { runLifecyclePolicies, type LifecycleActionResult } from './lifecycle-runner.js';
-import { Registry } from './registry.js';
 
 function describe(action: LifecycleActionResult): string {
   const verb = action.action === 'expire' ? 'expired' : 'archived';
   const what = `${action.repository}@${action.digest}${action.tags.length > 0 ? ` (${action.tags.join(', ')})` : ''}`;
   switch (action.outcome) {
-    case 'applied':
-      return `${verb} ${what} by rule ${action.rulePriority}`;
+    case 'applied': {
+      const count = action.referrers.length;
+      return `${verb} ${what} by rule ${action.rulePriority}${count > 0 ? ` with ${count} ${count === 1 ? 'referrer' : 'referrers'}` : ''}`;
+    }
     case 'skipped':
       return `left ${what}: it changed since it was evaluated (next run decides again)`;
     case 'failed':
@@ -28,9 +28,8 @@ export function addLifecycleCommands(program: Command): void {
       const { metadata, close } = await openStores(config.databaseUrl);
       try {
         await metadata.migrate();
-        const registry = new Registry(metadata, await FsBlobStore.open(config.dataDir), config.uploadTtlSeconds * 1000);
         const logger = pino({ level: config.logLevel }, pino.destination(2));
-        const report = await runLifecyclePolicies({ registry, metadata, region: config.region, logger });
+        const report = await runLifecyclePolicies({ metadata, region: config.region, logger });
         for (const action of report.actions) process.stdout.write(`${describe(action)}\n`);
         const applied = report.actions.filter((action) => action.outcome === 'applied').length;
         process.stdout.write(`Evaluated ${report.repositories} ${report.repositories === 1 ? 'repository' : 'repositories'} with a lifecycle policy; ${applied} ${applied === 1 ? 'action' : 'actions'} applied.\n`);

@@ -1,21 +1,20 @@
 /**
  * Applies lifecycle policies: for every repository with a policy, the images the engine
- * (src/lifecycle) decides on are expired (deleted) or archived, and each action is recorded as an
- * event. GetLifecyclePolicyPreview takes its results from `evaluateRepository` too, so a preview
- * shows what a run would do.
+ * (src/lifecycle) decides on are expired (deleted, with their referrers) or archived, and each
+ * action is recorded as an event. GetLifecyclePolicyPreview takes its results from
+ * `evaluateRepository` too, so a preview shows what a run would do.
  *
  * Runs may overlap with other processes' runs and with pushes: each action is re-checked against the
- * image as stored just before it is taken, a delete that finds the image gone was another run's (not
- * recorded twice), and a failed action is logged and left for the next run, which decides afresh.
+ * image as stored just before it is taken, and the store takes it only if the image is still in the
+ * storage class it was evaluated in, so of two runs only one acts and records it. A failed action is
+ * logged and left for the next run, which decides afresh.
  */
 import type { Logger } from 'pino';
 import { resourceArn } from '../aws/operations.js';
-import { RegistryError } from '../errors.js';
 import { evaluateLifecyclePolicy, parseLifecyclePolicy, type LifecycleDecision, type LifecycleImage, type LifecyclePolicy, type LifecycleRule } from '../lifecycle/index.js';
 import { splitQualifiedName } from '../names.js';
-import type { ImageRecord, MetadataStore, Repository } from '../storage/metadata-store.js';
+import type { ImageRecord, MetadataStore, Repository, StorageClass } from '../storage/metadata-store.js';
 import { MediaType, parseManifest } from './manifest.js';
-import type { Registry } from './registry.js';
 
 export const LIFECYCLE_EVENT_SOURCE = 'aws.ecr';
 export const LIFECYCLE_EVENT_DETAIL_TYPE = 'ECR Lifecycle Policy Action';
@@ -24,7 +23,6 @@ const PAGE = 1000;
 const INDEX_MEDIA_TYPES: ReadonlySet<string> = new Set([MediaType.ociIndex, MediaType.dockerManifestList]);
 
 export interface LifecycleRunnerDeps {
-  registry: Pick<Registry, 'deleteManifest'>;
   metadata: MetadataStore;
   /** The region of the repository ARNs in events. */
   region: string;
@@ -39,6 +37,8 @@ export interface LifecycleActionResult {
   tags: readonly string[];
   action: 'expire' | 'transition';
   rulePriority: number;
+  /** Digests of the referrers (signatures, SBOMs, … whose `subject` it was) deleted with an expired image. */
+  referrers: string[];
   /**
    * `applied`: done and recorded; `skipped`: the image changed since it was evaluated (gone,
    * archived, newly referenced by an index), so the next run decides again; `failed`: logged, retried
@@ -148,7 +148,7 @@ function eventRule(rule: LifecycleRule): Record<string, unknown> {
  * The event of one action: `detail` has the shape of the `serviceEventDetails` of ECR's CloudTrail
  * `PolicyExecutionEvent` (one image action per event, so that each is recorded as soon as it is done).
  */
-function actionEvent(repository: { accountId: string; name: string; arn: string }, policy: LifecyclePolicy, decision: LifecycleDecision, now: Date) {
+function actionEvent(repository: { accountId: string; name: string; arn: string }, policy: LifecyclePolicy, decision: LifecycleDecision, referrers: readonly string[], now: Date) {
   const { image } = decision;
   return {
     accountId: repository.accountId,
@@ -172,6 +172,7 @@ function actionEvent(repository: { accountId: string; name: string; arn: string 
           rulePriority: decision.appliedRulePriority,
           action: decision.action.type,
           ...(decision.action.type === 'transition' ? { targetStorageClass: decision.action.targetStorageClass } : {}),
+          ...(referrers.length > 0 ? { deletedReferrers: referrers } : {}),
         },
       ],
     },
@@ -179,48 +180,60 @@ function actionEvent(repository: { accountId: string; name: string; arn: string 
   };
 }
 
+const evaluatedStorageClass = (image: LifecycleImage): StorageClass => (image.storageClass === 'archive' ? 'ARCHIVE' : 'STANDARD');
+
 /** Whether the image is still as it was evaluated: present, in the same storage class, not listed by an index since. */
 async function stillAsEvaluated(metadata: MetadataStore, repositoryId: number, image: LifecycleImage, wasListed: boolean): Promise<boolean> {
   const [current] = (await metadata.describeImages(repositoryId, { digests: [image.digest] })).items;
   if (!current) return false;
-  const evaluatedClass = image.storageClass === 'archive' ? 'ARCHIVE' : 'STANDARD';
-  return current.storageClass === evaluatedClass && (wasListed || !current.referencedByIndex);
+  return current.storageClass === evaluatedStorageClass(image) && (wasListed || !current.referencedByIndex);
 }
 
-async function apply(deps: LifecycleRunnerDeps, repository: Repository, decision: LifecycleDecision, wasListed: boolean, now: Date): Promise<'applied' | 'skipped'> {
-  if (!(await stillAsEvaluated(deps.metadata, repository.id, decision.image, wasListed))) return 'skipped';
+type ApplyOutcome = { outcome: 'applied'; referrers: string[] } | { outcome: 'skipped' };
+
+/**
+ * Takes the action if the image is still as evaluated. The store's update and delete are
+ * conditional on the storage class it was evaluated in, so when another run (or a user) changed or
+ * deleted it meanwhile, that one counts and this one is skipped.
+ */
+async function apply(metadata: MetadataStore, repositoryId: number, decision: LifecycleDecision, wasListed: boolean, now: Date): Promise<ApplyOutcome> {
+  const { image } = decision;
+  if (!(await stillAsEvaluated(metadata, repositoryId, image, wasListed))) return { outcome: 'skipped' };
+  const from = evaluatedStorageClass(image);
   if (decision.action.type === 'transition') {
-    return (await deps.metadata.setStorageClass(repository.id, decision.image.digest, 'ARCHIVE', now.getTime())) ? 'applied' : 'skipped';
+    return (await metadata.setStorageClass(repositoryId, image.digest, 'ARCHIVE', now.getTime(), from)) ? { outcome: 'applied', referrers: [] } : { outcome: 'skipped' };
   }
-  try {
-    await deps.registry.deleteManifest(repository.name, decision.image.digest);
-    return 'applied';
-  } catch (err) {
-    // Deleted meanwhile (the image by another run or a user, or the whole repository): that one counts, not this.
-    if (err instanceof RegistryError && (err.code === 'MANIFEST_UNKNOWN' || err.code === 'NAME_UNKNOWN')) return 'skipped';
-    throw err;
-  }
+  const referrers = await metadata.deleteManifestWithReferrers(repositoryId, image.digest, { storageClass: from });
+  return referrers === undefined ? { outcome: 'skipped' } : { outcome: 'applied', referrers };
 }
 
-/** Evaluates and applies one repository's policy. */
-export async function runRepositoryPolicy(deps: LifecycleRunnerDeps, repository: Repository, policy: LifecyclePolicy, now: Date): Promise<LifecycleActionResult[]> {
+/** Evaluates and applies one repository's policy, the one in `policyText`, and records when it was evaluated. */
+async function runRepositoryPolicy(deps: LifecycleRunnerDeps, repository: Repository, policyText: string, policy: LifecyclePolicy, now: Date): Promise<LifecycleActionResult[]> {
   const parts = splitQualifiedName(repository.name);
   if (!parts) throw new Error(`not a qualified repository name: ${repository.name}`);
   const { accountId } = parts.registry;
   const arn = resourceArn('ecr', 'repository', { region: deps.region, accountId, repositoryName: parts.name });
   const results: LifecycleActionResult[] = [];
   const { decisions, listedByIndex } = await evaluate(deps.metadata, repository.id, policy, now);
+  await deps.metadata.recordLifecycleEvaluation(repository.id, policyText, now.getTime());
+  // Referrers that went with an image this run; their own decisions, if any, are already done.
+  const deletedWithSubject = new Set<string>();
   for (const decision of decisions) {
+    if (deletedWithSubject.has(decision.image.digest)) continue;
     const result = { repository: repository.name, digest: decision.image.digest, tags: decision.image.tags, action: decision.action.type, rulePriority: decision.appliedRulePriority };
-    let outcome: LifecycleActionResult['outcome'];
     try {
-      outcome = await apply(deps, repository, decision, listedByIndex.has(decision.image.digest), now);
-      if (outcome === 'applied') await deps.metadata.recordEvent(actionEvent({ accountId, name: parts.name, arn }, policy, decision, now));
+      const applied = await apply(deps.metadata, repository.id, decision, listedByIndex.has(decision.image.digest), now);
+      if (applied.outcome === 'skipped') {
+        results.push({ ...result, referrers: [], outcome: 'skipped' });
+        continue;
+      }
+      for (const referrer of applied.referrers) deletedWithSubject.add(referrer);
+      await deps.metadata.recordEvent(actionEvent({ accountId, name: parts.name, arn }, policy, decision, applied.referrers, now));
+      results.push({ ...result, referrers: applied.referrers, outcome: 'applied' });
     } catch (err) {
       deps.logger.error({ err, ...result }, 'lifecycle action failed; the next run retries it');
-      outcome = 'failed';
+      results.push({ ...result, referrers: [], outcome: 'failed' });
     }
-    results.push({ ...result, outcome });
   }
   return results;
 }
@@ -240,7 +253,7 @@ async function runOnce(deps: LifecycleRunnerDeps, now: Date): Promise<LifecycleR
         continue;
       }
       report.repositories++;
-      report.actions.push(...(await runRepositoryPolicy(deps, repository, policy, now)));
+      report.actions.push(...(await runRepositoryPolicy(deps, repository, repository.settings.lifecyclePolicy, policy, now)));
     }
     if (!page.more || page.items.length === 0) return report;
     last = page.items.at(-1)?.name;
@@ -248,9 +261,9 @@ async function runOnce(deps: LifecycleRunnerDeps, now: Date): Promise<LifecycleR
 }
 
 /**
- * Runs of this process take turns: the store's storage-class update is not conditional, so two runs
- * at once could both archive an image and record it twice. (A delete is atomic in the store: only
- * one of two runs in different processes succeeds and records it.)
+ * Runs of this process take turns, so that a run does not spend its time re-checking images that a
+ * run still going is acting on. (Correctness does not depend on it: runs in other processes may
+ * overlap, and the store's conditional updates and deletes let only one of them act on an image.)
  */
 let previousRun: Promise<unknown> = Promise.resolve();
 

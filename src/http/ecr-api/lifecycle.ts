@@ -1,18 +1,21 @@
+import { randomUUID } from 'node:crypto';
 import { MODELS } from '../../aws/operations.js';
 import { encodeNextToken, readPageRequest } from '../../aws/pagination.js';
-import { isLifecyclePolicyError, parseLifecyclePolicy, previewSummary, toPreviewResult, type LifecyclePolicy, type LifecyclePreviewResult, type LifecyclePreviewSummary } from '../../lifecycle/index.js';
+import {
+  isLifecyclePolicyError,
+  parseLifecyclePolicy,
+  parsePreviewResults,
+  previewSummary,
+  serializePreviewResults,
+  toPreviewResult,
+  type LifecyclePolicy,
+  type LifecyclePreviewResult,
+  type LifecyclePreviewSummary,
+} from '../../lifecycle/index.js';
 import { evaluateRepository } from '../../registry/lifecycle-runner.js';
+import type { Repository } from '../../storage/metadata-store.js';
 import { AwsError } from '../aws-common.js';
 import type { EcrApiDeps, EcrCall, EcrHandlers } from './call.js';
-
-/** A finished preview: computed when started, so its pages stay consistent while images change. */
-interface Preview {
-  /** Tells previews of one repository apart, so a page token of an earlier one is refused. */
-  startedAt: number;
-  lifecyclePolicyText: string;
-  results: readonly LifecyclePreviewResult[];
-  summary: LifecyclePreviewSummary;
-}
 
 type TagStatusFilter = 'TAGGED' | 'UNTAGGED' | 'ANY';
 
@@ -41,13 +44,18 @@ function matchesTagStatus(result: LifecyclePreviewResult, tagStatus: TagStatusFi
   return (result.imageTags.length > 0) === (tagStatus === 'TAGGED');
 }
 
+/** `lastEvaluatedAt` when a run has evaluated the current policy; omitted (it is optional) until then. */
+const lastEvaluated = (repository: Repository): { lastEvaluatedAt?: Date } =>
+  repository.lifecycleEvaluatedAt === null ? {} : { lastEvaluatedAt: new Date(repository.lifecycleEvaluatedAt) };
+
 /**
  * Lifecycle policies (ECR): Put/Get/Delete keep the policy text in the repository's settings;
  * a preview is evaluated by the code a run uses (src/registry/lifecycle-runner.ts) and is complete
- * as soon as it is started. Previews are kept by this process only, the latest per repository.
+ * as soon as it is started. The latest preview of each repository is kept in the metadata store,
+ * computed once, so that its pages stay consistent while images change and every process of a
+ * deployment, after a restart too, serves it.
  */
 export function lifecycleHandlers({ metadata, serverKey }: EcrApiDeps): EcrHandlers {
-  const previews = new Map<number, Preview>();
 
   const existingRepository = async (call: EcrCall) => {
     const address = call.repository as NonNullable<EcrCall['repository']>;
@@ -71,14 +79,14 @@ export function lifecycleHandlers({ metadata, serverKey }: EcrApiDeps): EcrHandl
         const { address, repository } = await existingRepository(call);
         const lifecyclePolicyText = repository.settings.lifecyclePolicy;
         if (lifecyclePolicyText === null) throw policyNotFound(address.name, call.registryId);
-        return { registryId: call.registryId, repositoryName: address.name, lifecyclePolicyText };
+        return { registryId: call.registryId, repositoryName: address.name, lifecyclePolicyText, ...lastEvaluated(repository) };
       },
       DeleteLifecyclePolicy: async (call) => {
         const { address, repository } = await existingRepository(call);
         const lifecyclePolicyText = repository.settings.lifecyclePolicy;
         if (lifecyclePolicyText === null) throw policyNotFound(address.name, call.registryId);
         await metadata.updateRepositorySettings(repository.id, { lifecyclePolicy: null });
-        return { registryId: call.registryId, repositoryName: address.name, lifecyclePolicyText };
+        return { registryId: call.registryId, repositoryName: address.name, lifecyclePolicyText, ...lastEvaluated(repository) };
       },
       StartLifecyclePolicyPreview: async (call) => {
         const { address, repository } = await existingRepository(call);
@@ -88,12 +96,20 @@ export function lifecycleHandlers({ metadata, serverKey }: EcrApiDeps): EcrHandl
         const policy = parsedOrRefused(lifecyclePolicyText);
         const startedAt = Date.now();
         const decisions = await evaluateRepository(metadata, repository.id, policy, new Date(startedAt));
-        previews.set(repository.id, { startedAt, lifecyclePolicyText, results: decisions.map(toPreviewResult), summary: previewSummary(decisions) });
+        await metadata.putLifecyclePreview({
+          repositoryId: repository.id,
+          previewId: randomUUID(),
+          startedAt,
+          policyText: lifecyclePolicyText,
+          status: 'COMPLETE',
+          results: serializePreviewResults(decisions.map(toPreviewResult)),
+          summary: JSON.stringify(previewSummary(decisions)),
+        });
         return { registryId: call.registryId, repositoryName: address.name, lifecyclePolicyText, status: 'COMPLETE' };
       },
       GetLifecyclePolicyPreview: async (call) => {
         const { address, repository } = await existingRepository(call);
-        const preview = previews.get(repository.id);
+        const preview = await metadata.getLifecyclePreview(repository.id);
         if (!preview) {
           throw new AwsError(
             'LifecyclePolicyPreviewNotFoundException',
@@ -106,8 +122,8 @@ export function lifecycleHandlers({ metadata, serverKey }: EcrApiDeps): EcrHandl
           throw AwsError.of('INVALID_PARAMETER', "Invalid parameter at 'imageIds' failed to satisfy constraint: 'cannot be combined with nextToken or maxResults'");
         }
         const tagStatus = (call.input.filter as { tagStatus?: TagStatusFilter } | undefined)?.tagStatus ?? 'ANY';
-        const selected = preview.results.filter((result) => matchesTagStatus(result, tagStatus) && (imageIds === undefined || imageIds.some((id) => identifiedBy(result, id))));
-        const scope = JSON.stringify([call.service, call.operation, call.registryId, address.name, preview.startedAt, tagStatus]);
+        const selected = parsePreviewResults(preview.results).filter((result) => matchesTagStatus(result, tagStatus) && (imageIds === undefined || imageIds.some((id) => identifiedBy(result, id))));
+        const scope = JSON.stringify([call.service, call.operation, call.registryId, address.name, preview.previewId, tagStatus]);
         const page = readPageRequest(MODELS[call.service], call.operation, call.input, serverKey.apiSigningKey, scope);
         if (!page.ok) throw new AwsError(page.error.type, page.error.message, 400);
         const start = typeof page.position === 'number' ? page.position : 0;
@@ -116,10 +132,10 @@ export function lifecycleHandlers({ metadata, serverKey }: EcrApiDeps): EcrHandl
         return {
           registryId: call.registryId,
           repositoryName: address.name,
-          lifecyclePolicyText: preview.lifecyclePolicyText,
-          status: 'COMPLETE',
+          lifecyclePolicyText: preview.policyText,
+          status: preview.status,
           previewResults: shown,
-          summary: preview.summary,
+          summary: JSON.parse(preview.summary) as LifecyclePreviewSummary,
           ...(imageIds === undefined && end < selected.length ? { nextToken: encodeNextToken(serverKey.apiSigningKey, scope, end) } : {}),
         };
       },
