@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpRequest } from '@smithy/core/protocols';
@@ -134,5 +136,30 @@ describe('authentication failures through the server', () => {
 
     const forged = basic(new RegistryTokens(Buffer.alloc(32, 7)).mint({ ...claims, exp: now + 3600 }));
     assert.equal((await berth.request('/v2/', { headers: { authorization: forged } })).status, 401);
+  });
+
+  test('a client that keeps sending past the limit: answered, then cut off after a bounded drain, not read to the end', async () => {
+    const { hostname, port } = new URL(berth.url);
+    const declared = 512 * 1024 * 1024;
+    const chunk = Buffer.alloc(1024 * 1024, 'A');
+    const socket = connect(Number(port), hostname);
+    await once(socket, 'connect');
+    let answer = '';
+    socket.on('data', (data: Buffer) => (answer += data.toString('latin1')));
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.on('error', () => {});
+    socket.write(`POST / HTTP/1.1\r\nHost: ${hostname}\r\nX-Amz-Target: ${ECR_TARGET}\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: ${declared}\r\n\r\n`);
+    // Like a client that ignores an early answer: it writes on until the server hangs up.
+    let written = 0;
+    while (written < declared && !socket.destroyed && socket.writable) {
+      if (!socket.write(chunk)) await Promise.race([new Promise((resolve) => socket.once('drain', resolve)), closed]);
+      written += chunk.length;
+    }
+    if (written >= declared) socket.end();
+    await closed;
+    assert.match(answer, /^HTTP\/1\.1 400/, 'the error was answered before the cut');
+    assert.match(answer, /SerializationException/);
+    assert.ok(written < declared / 2, `the server read ${written / 1024 / 1024} MiB before hanging up`);
+    assert.equal((await berth.request('/v2/')).status, 200, 'the server still answers');
   });
 });

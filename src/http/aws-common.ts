@@ -77,10 +77,13 @@ function keyLookup(authorizer: Authorizer): (accessKeyId: string) => Promise<Sig
   };
 }
 
+/** How much of a refused body is read and dropped before the connection is cut instead. */
+const MAX_DRAINED_BYTES = 64 * 1024 * 1024;
+
 /**
  * The whole body, up to the limit. A larger body is refused without being
- * kept: the rest is read and dropped rather than the connection reset, so
- * a client still sending it gets to read the error.
+ * kept: the rest (up to MAX_DRAINED_BYTES) is read and dropped rather than
+ * the connection reset, so a client still sending it gets to read the error.
  */
 function readBody(request: FastifyRequest, limit: BodyLimit): Promise<Buffer> {
   const body = request.raw;
@@ -95,7 +98,11 @@ function readBody(request: FastifyRequest, limit: BodyLimit): Promise<Buffer> {
     const finish = (): void => resolve(Buffer.concat(chunks, total));
     const refuse = (): void => {
       body.off('data', keep).off('end', finish);
-      body.resume();
+      let drained = 0;
+      body.on('data', (chunk: Buffer) => {
+        drained += chunk.length;
+        if (drained > MAX_DRAINED_BYTES) body.destroy();
+      });
       reject(limit.exceeded());
     };
     body.once('error', reject);
