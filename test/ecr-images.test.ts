@@ -201,6 +201,24 @@ describe('ECR image and layer operations through the AWS SDK', () => {
     assert.equal(images?.[0]?.imageId?.imageDigest, first);
   });
 
+  test('PutImage takes manifests up to ECR\'s 4 MiB, whose JSON request is larger than the 1 MiB of other operations; a larger one is InvalidParameterException', async () => {
+    const config = await v2.pushBlob('api/large-manifest', '{"os":"linux"}');
+    // Quotes in an annotation are escaped twice (in the manifest, then in the request): the body is near 8 MiB for a manifest under 4 MiB.
+    const sized = (length: number): string => {
+      const room = length - imageManifest(config, [], { annotations: { filler: '' } }).length;
+      const manifest = imageManifest(config, [], { annotations: { filler: '"'.repeat(Math.floor(room / 2)) + 'x'.repeat(room % 2) } });
+      assert.equal(manifest.length, length);
+      return manifest;
+    };
+    const large = sized(4 * 1024 * 1024 - 100);
+    const { image } = await ecr.send(new PutImageCommand({ repositoryName: 'api/large-manifest', imageManifest: large, imageTag: 'large' }));
+    assert.equal(image?.imageId?.imageDigest, sha256(Buffer.from(large)));
+    assert.equal(await (await v2.request('/v2/api/large-manifest/manifests/large')).text(), large);
+    assert.equal(await sdkErrorName(ecr.send(new PutImageCommand({ repositoryName: 'api/large-manifest', imageManifest: sized(4 * 1024 * 1024 + 1), imageTag: 'too-large' }))), 'InvalidParameterException');
+    const { imageIds } = await ecr.send(new ListImagesCommand({ repositoryName: 'api/large-manifest' }));
+    assert.deepEqual(imageIds?.map((id) => id.imageTag), ['large']);
+  });
+
   test('PutImage: LimitExceededException beyond 1000 tags on one image', async () => {
     const digest = await v2.pushImage('api/many-tags', 't0');
     const manifest = await (await v2.request(`/v2/api/many-tags/manifests/${digest}`)).text();

@@ -11,7 +11,7 @@ import { AwsError, signedCall, type AwsApiOptions } from './aws-common.js';
 import type { RepositoryAddress } from './addressing.js';
 import type { EcrApiDeps, EcrCall, EcrHandler } from './ecr-api/call.js';
 import { ecrHandlers } from './ecr-api/index.js';
-import { REQUEST_BODY_LIMITS } from './ecr-api/layers.js';
+import { REQUEST_BODY_LIMITS } from './ecr-api/body-limits.js';
 import { requestContext } from './request-context.js';
 
 export type AwsJsonOptions = AwsApiOptions & EcrApiDeps;

@@ -18,13 +18,10 @@ export const LAYER_PART_SIZE = 10 * 1024 * 1024;
  * allows: enough for a largest part, base64-encoded, and the other members.
  * Every other operation reads at most 1 MiB (src/http/aws-common.ts).
  */
-const UPLOAD_LAYER_PART_BODY_LIMIT: BodyLimit = {
+export const UPLOAD_LAYER_PART_BODY_LIMIT: BodyLimit = {
   bytes: 20 * 1024 * 1024,
   exceeded: () => layerPartTooLarge('The request is larger than the 20971520 bytes UploadLayerPart accepts'),
 };
-
-/** Request body limits that differ from the default, by operation (of either service). */
-export const REQUEST_BODY_LIMITS: ReadonlyMap<string, BodyLimit> = new Map([['UploadLayerPart', UPLOAD_LAYER_PART_BODY_LIMIT]]);
 
 function layerPartTooLarge(what: string): AwsError {
   return new AwsError('LimitExceededException', `${what}; a layer part may be at most ${LAYER_PART_SIZE} bytes`, 400);
