@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
+import * as ecrSdk from '@aws-sdk/client-ecr';
 import { DeleteRegistryPolicyCommand, GetAuthorizationTokenCommand, GetRegistryPolicyCommand, GetRepositoryPolicyCommand, PutRegistryPolicyCommand, SetRepositoryPolicyCommand } from '@aws-sdk/client-ecr';
 import {
   BatchCheckLayerAvailabilityCommand as BatchCheckPublicLayerAvailabilityCommand,
@@ -10,10 +12,12 @@ import {
   GetRepositoryPolicyCommand as GetPublicRepositoryPolicyCommand,
   SetRepositoryPolicyCommand as SetPublicRepositoryPolicyCommand,
 } from '@aws-sdk/client-ecr-public';
+import * as ecrPublicSdk from '@aws-sdk/client-ecr-public';
 import { MODELS, type AwsService } from '../src/aws/operations.js';
 import { ecrHandlers } from '../src/http/ecr-api/index.js';
 import type { EcrApiDeps } from '../src/http/ecr-api/call.js';
 import { startTestBerth, type TestBerth } from './lib/berth.js';
+import { TestClient } from './lib/client.js';
 import { ecrClients, sdkErrorName } from './lib/ecr-sdk.js';
 
 const ROOT = { accessKeyId: 'AKIAECRSDKROOTKEY001', secretAccessKey: 'ecr/sdk/root/secret/key/for/the/tests/000' };
@@ -83,5 +87,60 @@ describe('ECR API through the AWS SDK for JavaScript', () => {
     const { registries } = await clients.ecrPublic.send(new DescribeRegistriesCommand({}));
     assert.equal(registries?.[0]?.aliases?.[0]?.name, 'sdk-tests');
     assert.equal(registries?.[0]?.registryUri, `${new URL(berth.url).host}/public/sdk-tests`);
+  });
+  test('ECR Public paginators: DescribeRepositories across pages, DescribeRegistries', async () => {
+    const names = ['sdk/paged-1', 'sdk/paged-2', 'sdk/paged-3'];
+    for (const repositoryName of names) await clients.ecrPublic.send(new CreatePublicRepositoryCommand({ repositoryName }));
+    const pages: string[][] = [];
+    for await (const page of ecrPublicSdk.paginateDescribeRepositories({ client: clients.ecrPublic, pageSize: 1 }, {})) pages.push((page.repositories ?? []).map((r) => r.repositoryName ?? ''));
+    assert.ok(pages.length >= names.length && pages.every((page) => page.length === 1), JSON.stringify(pages));
+    const seen = pages.flat();
+    assert.equal(new Set(seen).size, seen.length, 'no repository on two pages');
+    for (const name of names) assert.ok(seen.includes(name), `${name} in ${seen.join(', ')}`);
+    const registries: string[] = [];
+    for await (const page of ecrPublicSdk.paginateDescribeRegistries({ client: clients.ecrPublic, pageSize: 1 }, {})) registries.push(...(page.registries ?? []).map((r) => r.aliases?.[0]?.name ?? ''));
+    assert.deepEqual(registries, ['sdk-tests']);
+  });
+
+  test('the DescribeImageScanFindings paginator stops at ScanNotFoundException for an image never scanned, as against ECR', async () => {
+    const imageDigest = await new TestClient(berth.url).pushImage('sdk/scanned', 'v1');
+    const pages = ecrSdk.paginateDescribeImageScanFindings({ client: clients.ecr, pageSize: 10 }, { repositoryName: 'sdk/scanned', imageId: { imageDigest } });
+    await assert.rejects(async () => {
+      for await (const page of pages) assert.fail(`a page of findings: ${JSON.stringify(page)}`);
+    }, ecrSdk.ScanNotFoundException);
+  });
+
+  test('every paginator and waiter the SDKs ship for an operation Berth serves is driven by a test', async () => {
+    // Which test file drives each, under the name it imports it by.
+    const drivenIn: Record<string, { file: string; as?: string }> = {
+      'ecr.paginateDescribeImageScanFindings': { file: 'ecr-sdk.test.ts' },
+      'ecr.paginateDescribeImages': { file: 'ecr-images.test.ts' },
+      'ecr.paginateDescribePullThroughCacheRules': { file: 'ecr-registry-settings.test.ts' },
+      'ecr.paginateDescribeRepositories': { file: 'ecr-repositories.test.ts' },
+      'ecr.paginateDescribeRepositoryCreationTemplates': { file: 'ecr-registry-settings.test.ts' },
+      'ecr.paginateGetLifecyclePolicyPreview': { file: 'ecr-lifecycle.test.ts' },
+      'ecr.paginateListImages': { file: 'ecr-images.test.ts' },
+      'ecr.waitUntilImageScanComplete': { file: 'ecr-images.test.ts' },
+      'ecr.waitUntilLifecyclePolicyPreviewComplete': { file: 'ecr-lifecycle.test.ts' },
+      'ecr-public.paginateDescribeImageTags': { file: 'ecr-images.test.ts' },
+      'ecr-public.paginateDescribeImages': { file: 'ecr-images.test.ts', as: 'paginatePublicDescribeImages' },
+      'ecr-public.paginateDescribeRegistries': { file: 'ecr-sdk.test.ts' },
+      'ecr-public.paginateDescribeRepositories': { file: 'ecr-sdk.test.ts' },
+    };
+    const shipped: string[] = [];
+    for (const [service, sdk] of [['ecr', ecrSdk], ['ecr-public', ecrPublicSdk]] as const) {
+      for (const name of Object.keys(sdk).filter((key) => /^(paginate|waitUntil)[A-Z]/.test(key))) {
+        const operation = name.replace(/^paginate/, '');
+        // Waiters poll an operation of the model; a paginator newer than the model's operations (the SDK may be ahead of botocore) is left out.
+        if (name.startsWith('paginate') && !Object.hasOwn(MODELS[service].operations, operation)) continue;
+        shipped.push(`${service}.${name}`);
+      }
+    }
+    assert.deepEqual(shipped.sort(), Object.keys(drivenIn).sort());
+    for (const [key, { file, as }] of Object.entries(drivenIn)) {
+      const text = await readFile(new URL(file, import.meta.url), 'utf8');
+      const name = as ?? key.slice(key.indexOf('.') + 1);
+      assert.ok(new RegExp(`\\b${name}\\(`).test(text), `${key} is called in test/${file}`);
+    }
   });
 });
