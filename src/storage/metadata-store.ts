@@ -205,9 +205,12 @@ export interface MetadataStore {
    */
   adoptLegacyRepositories(registryPrefix: string): Promise<number>;
   /**
-   * A number that changes whenever a repository or registry policy changes
-   * (it is shared with the identity store's generation), so caches of
-   * policies can tell they are stale with one cheap read.
+   * A number that changes whenever something a per-process authorization
+   * cache holds changes, so such caches can tell they are stale with one
+   * cheap read: repository and registry policies (and the deletion of a
+   * repository) here, and, since the counter is shared, IAM identities and
+   * their policies (the identity store) and pull-time update exclusions (the
+   * registry settings store). A change need not concern every cache.
    */
   authorizationGeneration(): Promise<number>;
 
