@@ -535,6 +535,51 @@ function runMetadataStoreSuite(name: string, open: () => Promise<MetadataStore>,
         assert.deepEqual(await store.deleteManifestWithReferrers(repo.id, ofKept.digest), [], 'an image without referrers');
       });
 
+      test('deleteOrphanedReferrer: only a referrer whose subject is not in the repository, pushed before the limit and listed by no index; with its own referrers', async () => {
+        const repo = await store.ensureRepository('lifecycle/orphans');
+        const subject = await storedImage(store, repo.id, 'v1');
+        const orphan = await storedImage(store, repo.id, 'orphan-tag', { artifactType: 'application/vnd.example.sbom', subjectDigest: subject.digest });
+        const orphanSignature = await storedImage(store, repo.id, undefined, { artifactType: 'application/vnd.example.signature', subjectDigest: orphan.digest });
+        const neverPushed = `sha256:${'0'.repeat(64)}`;
+        const early = await storedImage(store, repo.id, undefined, { subjectDigest: neverPushed });
+        const listed = await storedImage(store, repo.id, undefined, { subjectDigest: neverPushed });
+        const index = manifest([{ digest: listed.digest, kind: 'manifest' }], { mediaType: 'application/vnd.oci.image.index.v1+json', artifactType: null });
+        assert.deepEqual(await store.putManifest(repo.id, index, 'bundle'), { ok: true });
+        const elsewhere = await store.ensureRepository('lifecycle/orphans-other');
+        const foreignSubject = await storedImage(store, elsewhere.id);
+        const pushedBefore = Date.now() + 60_000;
+
+        assert.equal(await store.deleteOrphanedReferrer(repo.id, orphan.digest, pushedBefore), undefined, 'its subject is there');
+        assert.equal(await store.deleteManifest(repo.id, subject.digest), true);
+        assert.equal(await store.deleteOrphanedReferrer(repo.id, orphan.digest, 0), undefined, 'pushed after the limit');
+        assert.deepEqual(await store.deleteOrphanedReferrer(repo.id, orphan.digest, pushedBefore), [orphanSignature.digest]);
+        assert.equal(await store.getTaggedManifest(repo.id, 'orphan-tag'), undefined, 'with its tags');
+        assert.equal(await other.deleteOrphanedReferrer(repo.id, orphan.digest, pushedBefore), undefined, 'once');
+        assert.equal(await store.deleteOrphanedReferrer(repo.id, listed.digest, pushedBefore), undefined, 'an index lists it');
+        assert.equal(await store.deleteOrphanedReferrer(repo.id, index.digest, pushedBefore), undefined, 'not a referrer');
+        assert.equal(await store.deleteOrphanedReferrer(elsewhere.id, foreignSubject.digest, pushedBefore), undefined, 'not a referrer');
+        assert.deepEqual(await store.deleteOrphanedReferrer(repo.id, early.digest, pushedBefore), [], 'a referrer whose subject never came');
+        const left = (await store.describeImages(repo.id, {})).items.map((image) => image.digest).sort();
+        assert.deepEqual(left, [listed.digest, index.digest].sort());
+
+        // A subject pushed (again) before the sweep keeps its referrers.
+        const returning = await storedImage(store, repo.id, 'v2');
+        const kept = await storedImage(store, repo.id, undefined, { subjectDigest: returning.digest });
+        assert.equal(await store.deleteManifest(repo.id, returning.digest), true);
+        assert.deepEqual(await store.putManifest(repo.id, returning, 'v2'), { ok: true });
+        assert.equal(await store.deleteOrphanedReferrer(repo.id, kept.digest, pushedBefore), undefined);
+        assert.ok(await store.getManifest(repo.id, kept.digest));
+
+        for (let round = 0; round < 5; round++) {
+          const gone = await storedImage(store, repo.id);
+          const referrer = await storedImage(store, repo.id, undefined, { subjectDigest: gone.digest });
+          const itsReferrer = await storedImage(store, repo.id, undefined, { subjectDigest: referrer.digest });
+          assert.equal(await store.deleteManifest(repo.id, gone.digest), true);
+          const swept = await Promise.all([store, other].map((s) => s.deleteOrphanedReferrer(repo.id, referrer.digest, pushedBefore)));
+          assert.deepEqual(swept.filter((result) => result !== undefined), [[itsReferrer.digest]], `round ${round}: exactly one store deletes it`);
+        }
+      });
+
       test('of two stores archiving, or expiring, the same image at once, exactly one does', async () => {
         const repo = await store.ensureRepository('lifecycle/race');
         for (let round = 0; round < 5; round++) {

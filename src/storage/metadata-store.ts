@@ -293,6 +293,15 @@ export interface MetadataStore {
    * another storage class); else the digests of the referrers deleted with it.
    */
   deleteManifestWithReferrers(repositoryId: number, digest: string, condition?: { storageClass?: StorageClass }): Promise<string[] | undefined>;
+  /**
+   * Deletes a referrer whose subject is not (or no longer) in the
+   * repository, only if that still holds, it was pushed before
+   * `pushedBefore` and no image index of the repository lists it; with its
+   * own referrers as deleteManifestWithReferrers takes them, in the same
+   * transaction. Undefined if nothing was deleted; else the digests of the
+   * referrers deleted with it.
+   */
+  deleteOrphanedReferrer(repositoryId: number, digest: string, pushedBefore: number): Promise<string[] | undefined>;
   /** Removes one tag. Returns false if it did not exist. */
   deleteTag(repositoryId: number, tag: string): Promise<boolean>;
   /** Tags in lexical order, strictly after `last` when given. */

@@ -856,32 +856,75 @@ export class SqlMetadataStore implements MetadataStore {
   async deleteManifestWithReferrers(repositoryId: number, digest: string, condition: { storageClass?: StorageClass } = {}): Promise<string[] | undefined> {
     return this.db.transaction().execute(async (trx) => {
       if (!(await this.#deleteManifestRows(trx, repositoryId, digest, condition.storageClass))) return undefined;
-      const referrers: string[] = [];
-      const deleted = [digest];
-      // Until no more go: a referrer an index lists stays, unless that index was itself a referrer that went.
-      for (;;) {
-        const found = new Set<string>();
-        for (const chunk of chunks(deleted, IN_LIST_CHUNK)) {
-          const rows = await trx
-            .selectFrom('manifests as m')
-            .select('m.digest')
-            .where('m.repository_id', '=', repositoryId)
-            .where('m.subject_digest', 'in', chunk)
-            .where(({ not, exists, selectFrom }) =>
-              not(exists(selectFrom('manifest_references as r').select('r.child_digest').whereRef('r.repository_id', '=', 'm.repository_id').whereRef('r.child_digest', '=', 'm.digest').where('r.kind', '=', 'manifest'))),
-            )
-            .execute();
-          for (const row of rows) found.add(row.digest);
-        }
-        if (found.size === 0) break;
-        for (const referrer of found) {
-          await this.#deleteManifestRows(trx, repositoryId, referrer);
-          deleted.push(referrer);
-          referrers.push(referrer);
-        }
-      }
-      return referrers;
+      return this.#deleteReferrersOf(trx, repositoryId, digest);
     });
+  }
+
+  async deleteOrphanedReferrer(repositoryId: number, digest: string, pushedBefore: number): Promise<string[] | undefined> {
+    return this.db.transaction().execute(async (trx) => {
+      // Locked first, then checked: a check made before the lock could miss an index that listed it meanwhile.
+      const referrer = await trx
+        .selectFrom('manifests')
+        .select('subject_digest')
+        .where('repository_id', '=', repositoryId)
+        .where('digest', '=', digest)
+        .where('created_at', '<', pushedBefore)
+        .$if(this.dialect === 'postgres', (qb) => qb.forUpdate())
+        .executeTakeFirst();
+      if (referrer?.subject_digest == null) return undefined;
+      const subject = await trx.selectFrom('manifests').select('digest').where('repository_id', '=', repositoryId).where('digest', '=', referrer.subject_digest).executeTakeFirst();
+      if (subject !== undefined || (await this.#listedByIndex(trx, repositoryId, [digest])).size > 0) return undefined;
+      await this.#deleteManifestRows(trx, repositoryId, digest);
+      return this.#deleteReferrersOf(trx, repositoryId, digest);
+    });
+  }
+
+  /**
+   * Deletes the referrers of a manifest just deleted, and theirs in turn, each with its tags, until
+   * no more go: a referrer an index lists stays, unless that index was itself a referrer that went.
+   * Returns their digests.
+   */
+  async #deleteReferrersOf(trx: Transaction<Database>, repositoryId: number, digest: string): Promise<string[]> {
+    const referrers: string[] = [];
+    // All subjects deleted so far: an index that goes frees a referrer of an earlier one.
+    const subjects = [digest];
+    for (;;) {
+      const candidates: string[] = [];
+      for (const chunk of chunks(subjects, IN_LIST_CHUNK)) {
+        // Locked before the index check, as in deleteOrphanedReferrer.
+        const rows = await trx
+          .selectFrom('manifests')
+          .select('digest')
+          .where('repository_id', '=', repositoryId)
+          .where('subject_digest', 'in', chunk)
+          .orderBy('digest')
+          .$if(this.dialect === 'postgres', (qb) => qb.forUpdate())
+          .execute();
+        candidates.push(...rows.map((row) => row.digest));
+      }
+      const listed = await this.#listedByIndex(trx, repositoryId, candidates);
+      const deleted = candidates.filter((candidate) => !listed.has(candidate));
+      if (deleted.length === 0) return referrers;
+      for (const referrer of deleted) await this.#deleteManifestRows(trx, repositoryId, referrer);
+      subjects.push(...deleted);
+      referrers.push(...deleted);
+    }
+  }
+
+  /** Which of `digests` an image index of the repository lists. */
+  async #listedByIndex(trx: Transaction<Database>, repositoryId: number, digests: readonly string[]): Promise<Set<string>> {
+    const listed = new Set<string>();
+    for (const chunk of chunks(digests, IN_LIST_CHUNK)) {
+      const rows = await trx
+        .selectFrom('manifest_references')
+        .select('child_digest')
+        .where('repository_id', '=', repositoryId)
+        .where('kind', '=', 'manifest')
+        .where('child_digest', 'in', chunk)
+        .execute();
+      for (const row of rows) listed.add(row.child_digest);
+    }
+    return listed;
   }
 
   /** Deletes a manifest with its tags and references, if it is in `storageClass` when given. */
