@@ -72,7 +72,7 @@ describe('ECR API through the AWS SDK for JavaScript', () => {
     const layerDigests = [`sha256:${'a'.repeat(64)}`];
     const byAlias = await clients.ecrPublic.send(new BatchCheckPublicLayerAvailabilityCommand({ registryId: 'sdk-tests', repositoryName: 'sdk/public', layerDigests }));
     assert.equal(byAlias.failures?.[0]?.failureCode, 'MissingLayerDigest');
-    assert.equal(await sdkErrorName(clients.ecrPublic.send(new BatchCheckPublicLayerAvailabilityCommand({ registryId: 'no-such-alias', repositoryName: 'sdk/public', layerDigests }))), 'RepositoryNotFoundException');
+    assert.equal(await sdkErrorName(clients.ecrPublic.send(new BatchCheckPublicLayerAvailabilityCommand({ registryId: 'no-such-alias', repositoryName: 'sdk/public', layerDigests }))), 'RegistryNotFoundException');
   });
 
   test('every operation of both models has a handler (docs/api-coverage.md lists them with their tests)', () => {

@@ -36,13 +36,18 @@ export function awsJsonHandler(options: AwsJsonOptions): (request: FastifyReques
     }
   };
 
-  /** ECR Public names a registry by account id or by its alias (RegistryIdOrAlias); ECR by account id. */
-  const registryIdOf = async (service: AwsService, input: ValidatedInput, caller: Caller): Promise<string> => {
+  /**
+   * ECR Public names a registry by account id or by its alias (RegistryIdOrAlias); ECR by account id.
+   * An unknown alias is RegistryNotFoundException where the operation's model lists it, else RepositoryNotFoundException.
+   */
+  const registryIdOf = async (service: AwsService, operation: string, input: ValidatedInput, caller: Caller): Promise<string> => {
     if (typeof input.registryId !== 'string') return caller.principal.accountId;
     if (service !== 'ecr-public' || isAccountId(input.registryId)) return input.registryId;
     const account = await options.addressing.accountByAlias(input.registryId);
-    if (!account) throw AwsError.of('NAME_UNKNOWN', `No registry has the alias '${input.registryId}'`);
-    return account.accountId;
+    if (account) return account.accountId;
+    const message = `No registry has the alias '${input.registryId}'`;
+    if (MODELS[service].operations[operation]?.errors.includes('RegistryNotFoundException')) throw new AwsError('RegistryNotFoundException', message, 400);
+    throw AwsError.of('NAME_UNKNOWN', message);
   };
 
   const buildCall = (service: AwsService, operation: string, input: ValidatedInput, caller: Caller, request: FastifyRequest, registryId: string): EcrCall => {
@@ -119,7 +124,7 @@ export function awsJsonHandler(options: AwsJsonOptions): (request: FastifyReques
       const validated = validateInput(model, operation, parseInput(body));
       if (!validated.ok) throw new AwsError(validated.error.type, validated.error.message, 400);
       if (!handler) throw AwsError.of('UNKNOWN_OPERATION', `${operation} is not implemented yet`);
-      const call = buildCall(service, operation, validated.input, caller, request, await registryIdOf(service, validated.input, caller));
+      const call = buildCall(service, operation, validated.input, caller, request, await registryIdOf(service, operation, validated.input, caller));
       await authorizeOperation(call, authorization);
       const result = serializeOutput(model, operation, await handler(call));
       return await reply.code(200).header('Content-Type', 'application/x-amz-json-1.1').send(Buffer.from(JSON.stringify(result)));

@@ -352,9 +352,14 @@ export function imageHandlers(deps: EcrApiDeps): EcrHandlers {
 
   /** Berth does not scan images yet: a scan is never started, so its status says so and no findings exist. */
   const startImageScan: EcrHandler = async (call) => {
-    const { address } = await existingRepository(metadata, call);
+    const { address, repository } = await existingRepository(metadata, call);
     const image = await requireImage(metadata, call, call.input.imageId as ImageIdentifier);
     if (image.archived) throw new AwsError('ImageArchivedException', `The image with digest '${image.digest}' is archived and cannot be scanned`, 400);
+    // A scan reads an image's layers; an index has none of its own.
+    const record = (await recordsByDigest(repository.id, [image.digest])).get(image.digest);
+    if (record && isIndexRecord(record)) {
+      throw new AwsError('UnsupportedImageTypeException', `The image with digest '${image.digest}' is an image index (${record.mediaType}), which cannot be scanned; scan the images it lists`, 400);
+    }
     return {
       registryId: call.registryId,
       repositoryName: address.name,
