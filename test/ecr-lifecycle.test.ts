@@ -3,6 +3,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
+  BatchDeleteImageCommand,
   DeleteLifecyclePolicyCommand,
   GetLifecyclePolicyCommand,
   GetLifecyclePolicyPreviewCommand,
@@ -16,7 +17,7 @@ import {
 import { pino } from 'pino';
 import { ConfigError, resolveConfig, SETTINGS } from '../src/config.js';
 import { evaluateLifecyclePolicy, parseLifecyclePolicy } from '../src/lifecycle/index.js';
-import { LIFECYCLE_EVENT_DETAIL_TYPE, LIFECYCLE_EVENT_SOURCE, runLifecyclePolicies, startLifecycleScheduler, type LifecycleRunnerDeps } from '../src/registry/lifecycle-runner.js';
+import { LIFECYCLE_EVENT_DETAIL_TYPE, LIFECYCLE_EVENT_SOURCE, ORPHANED_REFERRER_GRACE_MS, runLifecyclePolicies, startLifecycleScheduler, type LifecycleRunnerDeps } from '../src/registry/lifecycle-runner.js';
 import type { MetadataStore } from '../src/storage/metadata-store.js';
 import type { SqlMetadataStore } from '../src/storage/sql/sql-metadata-store.js';
 import { openSqlMetadataStore } from '../src/storage/sql/open.js';
@@ -484,6 +485,108 @@ describe('lifecycle policies through @aws-sdk/client-ecr', () => {
     assert.equal(imageAction?.lifecycleEventImage.digest, old.digest);
     assert.deepEqual([...(imageAction?.deletedReferrers ?? [])].sort(), [signature.digest, sbom.digest, sbomSignature.digest].sort());
     assert.deepEqual((await runLifecyclePolicies(runner)).actions, []);
+    await ecr.send(new DeleteLifecyclePolicyCommand({ repositoryName }));
+  });
+
+  test('referrers whose subject was deleted otherwise go in a run once past the grace period, with their own referrers; the preview lists them and those going with an expired image', async () => {
+    const repositoryName = 'lc/orphans';
+    const notarySignature = 'application/vnd.cncf.notary.signature';
+    const layer = await client.pushBlob(repositoryName, 'layer of lc/orphans');
+    const pushReferrer = async (repository: string, subject: { body: string; digest: string }, name: string): Promise<{ body: string; digest: string }> => {
+      const content = await client.pushBlob(repository, `signature of ${name}`);
+      const config = await client.pushBlob(repository, '{}');
+      const body = JSON.stringify({
+        schemaVersion: 2,
+        mediaType: OCI_MANIFEST,
+        artifactType: notarySignature,
+        config: { mediaType: 'application/vnd.oci.empty.v1+json', ...config },
+        layers: [{ mediaType: 'application/octet-stream', ...content }],
+        subject: { mediaType: OCI_MANIFEST, digest: subject.digest, size: Buffer.byteLength(subject.body) },
+      });
+      await putManifest(repository, sha256(body), body, OCI_MANIFEST);
+      return { body, digest: sha256(body) };
+    };
+    const deletedSubject = await pushManifest(repositoryName, 'deleted by a user', layer);
+    await putManifest(repositoryName, 'v1', deletedSubject.body, OCI_MANIFEST);
+    const signature = await pushReferrer(repositoryName, deletedSubject, 'the deleted image');
+    const countersignature = await pushReferrer(repositoryName, signature, 'the signature');
+    const neverPushed = { body: '{"never":"pushed"}', digest: sha256('{"never":"pushed"}') };
+    const abandoned = await pushReferrer(repositoryName, neverPushed, 'an image never pushed');
+    const early = await pushReferrer(repositoryName, { body: '{"pushed":"later"}', digest: sha256('{"pushed":"later"}') }, 'an image pushed later');
+    const listed = await pushReferrer(repositoryName, neverPushed, 'an image never pushed, listed by an index');
+    const bundle = JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [{ mediaType: OCI_MANIFEST, digest: listed.digest, size: Buffer.byteLength(listed.body) }] });
+    await putManifest(repositoryName, 'bundle', bundle, OCI_INDEX);
+    const expiring = await pushManifest(repositoryName, 'expired by the policy', layer);
+    await putManifest(repositoryName, 'old-1', expiring.body, OCI_MANIFEST);
+    const expiringSignature = await pushReferrer(repositoryName, expiring, 'the expired image');
+    const id = await repositoryId(repositoryName);
+    const now = Date.now();
+    for (const [digest, age] of [[signature.digest, 3 * DAY], [abandoned.digest, 2 * DAY], [listed.digest, 2 * DAY], [expiring.digest, 2 * DAY]] as const) {
+      await store.db.updateTable('manifests').set({ created_at: now - age }).where('repository_id', '=', id).where('digest', '=', digest).execute();
+    }
+    await ecr.send(new BatchDeleteImageCommand({ repositoryName, imageIds: [{ imageTag: 'v1' }] }));
+    // The same, in a repository without a lifecycle policy: nothing there is swept.
+    const unmanaged = 'lc/orphans-unmanaged';
+    const unmanagedOrphan = await pushReferrer(unmanaged, neverPushed, 'an image never pushed');
+    await store.db.updateTable('manifests').set({ created_at: now - 2 * DAY }).where('digest', '=', unmanagedOrphan.digest).execute();
+
+    const expireOld = JSON.stringify({
+      rules: [{ rulePriority: 3, description: 'expire old releases', selection: { tagStatus: 'tagged', tagPrefixList: ['old'], countType: 'sinceImagePushed', countUnit: 'days', countNumber: 1 }, action: { type: 'expire' } }],
+    });
+    await ecr.send(new PutLifecyclePolicyCommand({ repositoryName, lifecyclePolicyText: expireOld }));
+    await ecr.send(new StartLifecyclePolicyPreviewCommand({ repositoryName }));
+    const preview = await ecr.send(new GetLifecyclePolicyPreviewCommand({ repositoryName }));
+    assert.deepEqual(
+      (preview.previewResults ?? []).map((result) => [result.imageDigest, result.action?.type, result.appliedRulePriority]),
+      [
+        [signature.digest, 'EXPIRE', undefined],
+        [countersignature.digest, 'EXPIRE', undefined],
+        [abandoned.digest, 'EXPIRE', undefined],
+        [expiring.digest, 'EXPIRE', 3],
+        [expiringSignature.digest, 'EXPIRE', 3],
+      ],
+    );
+    assert.equal(preview.summary?.expiringImageTotalCount, 5);
+
+    const eventsBefore = (await store.listEvents(ACCOUNT, 1000)).length;
+    const ofThisRepository = <T extends { repository: string }>(results: readonly T[]): T[] => results.filter((result) => result.repository === `${ACCOUNT}/${repositoryName}`);
+    const report = await runLifecyclePolicies(runner, new Date(now));
+    assert.deepEqual(
+      ofThisRepository(report.orphanedReferrers).map((orphan) => [orphan.repository, orphan.digest, orphan.subjectDigest, orphan.referrers, orphan.outcome]),
+      [
+        [`${ACCOUNT}/${repositoryName}`, signature.digest, deletedSubject.digest, [countersignature.digest], 'applied'],
+        [`${ACCOUNT}/${repositoryName}`, abandoned.digest, neverPushed.digest, [], 'applied'],
+      ],
+    );
+    assert.deepEqual(
+      ofThisRepository(report.actions).map((action) => [action.digest, action.rulePriority, action.referrers, action.outcome]),
+      [[expiring.digest, 3, [expiringSignature.digest], 'applied']],
+    );
+    const left = (await store.describeImages(id, {})).items.map((image) => image.digest).sort();
+    assert.deepEqual(left, [early.digest, listed.digest, sha256(bundle)].sort(), 'a referrer pushed within the grace period and one an index lists stay');
+    assert.ok(await store.getManifest((await repositoryId(unmanaged)), unmanagedOrphan.digest), 'a repository without a policy keeps its referrers');
+
+    const events = (await store.listEvents(ACCOUNT, 1000)).slice(eventsBefore).filter((event) => event.detail.repositoryName === repositoryName);
+    const imageActions = events.map((event) => (event.detail.lifecycleEventImageActions as Record<string, unknown>[])[0]);
+    assert.deepEqual(imageActions.slice(0, 2), [
+      {
+        lifecycleEventImage: { digest: signature.digest, tagStatus: 'Untagged', tagList: [], pushedAt: now - 3 * DAY },
+        action: 'expire',
+        orphanedReferrerOf: deletedSubject.digest,
+        deletedReferrers: [countersignature.digest],
+      },
+      { lifecycleEventImage: { digest: abandoned.digest, tagStatus: 'Untagged', tagList: [], pushedAt: now - 2 * DAY }, action: 'expire', orphanedReferrerOf: neverPushed.digest },
+    ]);
+    assert.equal(events.length, 3);
+    assert.ok(events.every((event) => event.source === LIFECYCLE_EVENT_SOURCE));
+
+    const again = await runLifecyclePolicies(runner, new Date(now));
+    assert.deepEqual([ofThisRepository(again.orphanedReferrers), ofThisRepository(again.actions)], [[], []]);
+    const pastGrace = await runLifecyclePolicies(runner, new Date(now + ORPHANED_REFERRER_GRACE_MS + 60_000));
+    assert.deepEqual(
+      ofThisRepository(pastGrace.orphanedReferrers).map((orphan) => [orphan.digest, orphan.outcome]),
+      [[early.digest, 'applied']],
+    );
     await ecr.send(new DeleteLifecyclePolicyCommand({ repositoryName }));
   });
 

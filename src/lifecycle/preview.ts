@@ -4,15 +4,26 @@
  * decisions of evaluateLifecyclePolicy. The API's enums are upper case where the policy document's
  * are lower case. Timestamps stay Dates; the JSON surface writes them as epoch seconds.
  */
-import type { LifecycleDecision } from './evaluate.js';
+import type { LifecycleDecision, LifecycleImage } from './evaluate.js';
 
 export interface LifecyclePreviewResult {
   readonly imageDigest: string;
   readonly imageTags: readonly string[];
   readonly imagePushedAt: Date;
   readonly action: { readonly type: 'EXPIRE' } | { readonly type: 'TRANSITION'; readonly targetStorageClass: 'ARCHIVE' };
-  readonly appliedRulePriority: number;
+  /** Left out for a referrer whose subject is gone, which a run deletes whatever the rules say. */
+  readonly appliedRulePriority?: number;
   readonly storageClass: 'STANDARD' | 'ARCHIVE';
+}
+
+/**
+ * What a run would do to one image: a rule's decision, a referrer that goes with an image a rule
+ * expires (that rule's priority), or a referrer whose subject is gone (no rule).
+ */
+export interface LifecyclePreviewEntry {
+  readonly image: LifecycleImage;
+  readonly action: LifecycleDecision['action'];
+  readonly appliedRulePriority?: number;
 }
 
 export interface LifecyclePreviewSummary {
@@ -21,20 +32,20 @@ export interface LifecyclePreviewSummary {
   readonly transitioningImageTotalCounts?: readonly { readonly targetStorageClass: 'ARCHIVE'; readonly imageTotalCount: number }[];
 }
 
-export function toPreviewResult({ image, appliedRulePriority, action }: LifecycleDecision): LifecyclePreviewResult {
+export function toPreviewResult({ image, appliedRulePriority, action }: LifecyclePreviewEntry): LifecyclePreviewResult {
   return {
     imageDigest: image.digest,
     imageTags: image.tags,
     imagePushedAt: image.pushedAt,
     action: action.type === 'expire' ? { type: 'EXPIRE' } : { type: 'TRANSITION', targetStorageClass: 'ARCHIVE' },
-    appliedRulePriority,
+    ...(appliedRulePriority === undefined ? {} : { appliedRulePriority }),
     storageClass: image.storageClass === 'archive' ? 'ARCHIVE' : 'STANDARD',
   };
 }
 
-export function previewSummary(decisions: readonly LifecycleDecision[]): LifecyclePreviewSummary {
-  const expiring = decisions.filter((decision) => decision.action.type === 'expire').length;
-  const transitioning = decisions.length - expiring;
+export function previewSummary(entries: readonly LifecyclePreviewEntry[]): LifecyclePreviewSummary {
+  const expiring = entries.filter((entry) => entry.action.type === 'expire').length;
+  const transitioning = entries.length - expiring;
   return transitioning > 0
     ? { expiringImageTotalCount: expiring, transitioningImageTotalCounts: [{ targetStorageClass: 'ARCHIVE', imageTotalCount: transitioning }] }
     : { expiringImageTotalCount: expiring };

@@ -1,8 +1,9 @@
 /**
- * Applies lifecycle policies: for every repository with a policy, the images the engine
- * (src/lifecycle) decides on are expired (deleted, with their referrers) or archived, and each
- * action is recorded as an event. GetLifecyclePolicyPreview takes its results from
- * `evaluateRepository` too, so a preview shows what a run would do.
+ * Applies lifecycle policies: for every repository with a policy, referrers whose subject is gone
+ * are deleted (after a grace period), then the images the engine (src/lifecycle) decides on are
+ * expired (deleted, with their referrers) or archived, and each action is recorded as an event.
+ * GetLifecyclePolicyPreview takes its results from `evaluateRepository` too, so a preview shows what
+ * a run would do.
  *
  * Runs may overlap with other processes' runs and with pushes: each action is re-checked against the
  * image as stored just before it is taken, and the store takes it only if the image is still in the
@@ -11,13 +12,28 @@
  */
 import type { Logger } from 'pino';
 import { resourceArn } from '../aws/operations.js';
-import { evaluateLifecyclePolicy, parseLifecyclePolicy, type LifecycleDecision, type LifecycleImage, type LifecyclePolicy, type LifecycleRule } from '../lifecycle/index.js';
+import {
+  evaluateLifecyclePolicy,
+  parseLifecyclePolicy,
+  type LifecycleDecision,
+  type LifecycleImage,
+  type LifecyclePolicy,
+  type LifecyclePreviewEntry,
+  type LifecycleRule,
+} from '../lifecycle/index.js';
 import { splitQualifiedName } from '../names.js';
 import type { ImageRecord, MetadataStore, Repository, StorageClass } from '../storage/metadata-store.js';
 import { MediaType, parseManifest } from './manifest.js';
 
 export const LIFECYCLE_EVENT_SOURCE = 'aws.ecr';
 export const LIFECYCLE_EVENT_DETAIL_TYPE = 'ECR Lifecycle Policy Action';
+
+/**
+ * A referrer whose subject is not in the repository is deleted only once it was pushed this long
+ * before the run: the OCI distribution spec lets a referrer be pushed before its subject. ECR cleans
+ * such referrers up "within 24 hours of the deletion of the subject image".
+ */
+export const ORPHANED_REFERRER_GRACE_MS = 24 * 60 * 60 * 1000;
 
 const PAGE = 1000;
 const INDEX_MEDIA_TYPES: ReadonlySet<string> = new Set([MediaType.ociIndex, MediaType.dockerManifestList]);
@@ -47,9 +63,25 @@ export interface LifecycleActionResult {
   outcome: 'applied' | 'skipped' | 'failed';
 }
 
+/** What happened to a referrer whose subject was not in the repository. */
+export interface OrphanedReferrerResult {
+  /** The qualified repository name (`<account>/<name>`). */
+  repository: string;
+  digest: string;
+  tags: readonly string[];
+  /** The digest its `subject` names. */
+  subjectDigest: string;
+  /** Digests of its own referrers, deleted with it. */
+  referrers: string[];
+  /** As for LifecycleActionResult; `skipped` when its subject came back, an index lists it, or another run deleted it first. */
+  outcome: 'applied' | 'skipped' | 'failed';
+}
+
 export interface LifecycleRunReport {
   /** Repositories whose policy was evaluated. */
   repositories: number;
+  /** Referrers whose subject was gone, deleted before the policy's actions. */
+  orphanedReferrers: OrphanedReferrerResult[];
   actions: LifecycleActionResult[];
 }
 
@@ -96,8 +128,24 @@ async function activeReferences(metadata: MetadataStore, repositoryId: number, r
   return (digest) => referenced.has(digest);
 }
 
-interface Evaluation {
+/** A referrer whose subject is not in the repository and that was pushed before the grace period. */
+export interface OrphanedReferrer {
+  image: LifecycleImage;
+  subjectDigest: string;
+}
+
+/** What a run does to a repository, in order: the orphaned referrers first, then the policy's decisions. */
+export interface LifecyclePlan {
+  orphanedReferrers: OrphanedReferrer[];
   decisions: LifecycleDecision[];
+  /**
+   * The referrers that go with an image when it is deleted, transitively, except those an index
+   * lists (as the store takes them; an index that goes with them still counts as listing).
+   */
+  referrersOf: (digest: string) => LifecycleImage[];
+}
+
+interface Evaluation extends LifecyclePlan {
   /** Images some index listed when evaluated (archived or not), to notice one that an index lists since. */
   listedByIndex: ReadonlySet<string>;
 }
@@ -105,16 +153,73 @@ interface Evaluation {
 async function evaluate(metadata: MetadataStore, repositoryId: number, policy: LifecyclePolicy, now: Date): Promise<Evaluation> {
   const records = await allImageRecords(metadata, repositoryId);
   const activelyReferenced = await activeReferences(metadata, repositoryId, records);
-  const images = records.map((record) => lifecycleImage(record, activelyReferenced));
+  const images = new Map(records.map((record) => [record.digest, lifecycleImage(record, activelyReferenced)]));
+  const unlistedReferrers = new Map<string, LifecycleImage[]>();
+  for (const record of records) {
+    if (record.subjectDigest === null || record.referencedByIndex) continue;
+    const siblings = unlistedReferrers.get(record.subjectDigest) ?? [];
+    siblings.push(images.get(record.digest) as LifecycleImage);
+    unlistedReferrers.set(record.subjectDigest, siblings);
+  }
+  const referrersOf = (digest: string): LifecycleImage[] => {
+    const found: LifecycleImage[] = [];
+    const pending = [digest];
+    for (let subject = pending.pop(); subject !== undefined; subject = pending.pop()) {
+      for (const referrer of unlistedReferrers.get(subject) ?? []) {
+        found.push(referrer);
+        pending.push(referrer.digest);
+      }
+    }
+    return found;
+  };
+  const pushedBefore = now.getTime() - ORPHANED_REFERRER_GRACE_MS;
+  const orphanedReferrers = records
+    .filter((record) => record.subjectDigest !== null && !images.has(record.subjectDigest) && !record.referencedByIndex && record.pushedAt < pushedBefore)
+    .sort((a, b) => a.pushedAt - b.pushedAt || a.digest.localeCompare(b.digest))
+    .map((record) => ({ image: images.get(record.digest) as LifecycleImage, subjectDigest: record.subjectDigest as string }));
+  // The policy is evaluated over what is left once they are gone, as the run deletes them first.
+  const swept = new Set(orphanedReferrers.flatMap(({ image }) => [image.digest, ...referrersOf(image.digest).map((referrer) => referrer.digest)]));
   return {
-    decisions: evaluateLifecyclePolicy(policy, images, now),
+    orphanedReferrers,
+    decisions: evaluateLifecyclePolicy(
+      policy,
+      [...images.values()].filter((image) => !swept.has(image.digest)),
+      now,
+    ),
+    referrersOf,
     listedByIndex: new Set(records.filter((record) => record.referencedByIndex).map((record) => record.digest)),
   };
 }
 
-/** What `policy` would do to the repository's images now: the preview's and the run's decisions. */
-export async function evaluateRepository(metadata: MetadataStore, repositoryId: number, policy: LifecyclePolicy, now: Date): Promise<LifecycleDecision[]> {
-  return (await evaluate(metadata, repositoryId, policy, now)).decisions;
+/** What `policy` would do to the repository's images now: the preview's and the run's plan. */
+export async function evaluateRepository(metadata: MetadataStore, repositoryId: number, policy: LifecyclePolicy, now: Date): Promise<LifecyclePlan> {
+  const { orphanedReferrers, decisions, referrersOf } = await evaluate(metadata, repositoryId, policy, now);
+  return { orphanedReferrers, decisions, referrersOf };
+}
+
+/**
+ * The plan as a preview lists it, in the order a run acts: each orphaned referrer and its referrers
+ * (no rule), then each decision, an expired image followed by the referrers deleted with it (under
+ * its rule). A decision about an image already deleted with another is left out, as a run drops it.
+ */
+export function previewEntries(plan: LifecyclePlan): LifecyclePreviewEntry[] {
+  const entries: LifecyclePreviewEntry[] = [];
+  const deleted = new Set<string>();
+  const expire = { type: 'expire' } as const;
+  const deleteWithReferrers = (image: LifecycleImage, appliedRulePriority: number | undefined): void => {
+    for (const gone of [image, ...plan.referrersOf(image.digest)]) {
+      if (deleted.has(gone.digest)) continue;
+      deleted.add(gone.digest);
+      entries.push({ image: gone, action: expire, ...(appliedRulePriority === undefined ? {} : { appliedRulePriority }) });
+    }
+  };
+  for (const { image } of plan.orphanedReferrers) deleteWithReferrers(image, undefined);
+  for (const decision of plan.decisions) {
+    if (deleted.has(decision.image.digest)) continue;
+    if (decision.action.type === 'expire') deleteWithReferrers(decision.image, decision.appliedRulePriority);
+    else entries.push(decision);
+  }
+  return entries;
 }
 
 const COUNT_TYPE_NAMES: Record<LifecycleRule['selection']['countType'], string> = {
@@ -144,12 +249,35 @@ function eventRule(rule: LifecycleRule): Record<string, unknown> {
   };
 }
 
+interface EventRepository {
+  accountId: string;
+  name: string;
+  arn: string;
+}
+
 /**
  * The event of one action: `detail` has the shape of the `serviceEventDetails` of ECR's CloudTrail
  * `PolicyExecutionEvent` (one image action per event, so that each is recorded as soon as it is done).
  */
-function actionEvent(repository: { accountId: string; name: string; arn: string }, policy: LifecyclePolicy, decision: LifecycleDecision, referrers: readonly string[], now: Date) {
-  const { image } = decision;
+function actionEvent(repository: EventRepository, policy: LifecyclePolicy, decision: LifecycleDecision, referrers: readonly string[], now: Date) {
+  return imageActionEvent(repository, policy, decision.image, now, {
+    rulePriority: decision.appliedRulePriority,
+    action: decision.action.type,
+    ...(decision.action.type === 'transition' ? { targetStorageClass: decision.action.targetStorageClass } : {}),
+    ...(referrers.length > 0 ? { deletedReferrers: referrers } : {}),
+  });
+}
+
+/** The event of an orphaned referrer's deletion: no rule, `orphanedReferrerOf` names the subject that is gone. */
+function orphanedReferrerEvent(repository: EventRepository, policy: LifecyclePolicy, orphan: OrphanedReferrer, referrers: readonly string[], now: Date) {
+  return imageActionEvent(repository, policy, orphan.image, now, {
+    action: 'expire',
+    orphanedReferrerOf: orphan.subjectDigest,
+    ...(referrers.length > 0 ? { deletedReferrers: referrers } : {}),
+  });
+}
+
+function imageActionEvent(repository: EventRepository, policy: LifecyclePolicy, image: LifecycleImage, now: Date, imageAction: Record<string, unknown>) {
   return {
     accountId: repository.accountId,
     source: LIFECYCLE_EVENT_SOURCE,
@@ -169,10 +297,7 @@ function actionEvent(repository: { accountId: string; name: string; arn: string 
             tagList: image.tags,
             pushedAt: image.pushedAt.getTime(),
           },
-          rulePriority: decision.appliedRulePriority,
-          action: decision.action.type,
-          ...(decision.action.type === 'transition' ? { targetStorageClass: decision.action.targetStorageClass } : {}),
-          ...(referrers.length > 0 ? { deletedReferrers: referrers } : {}),
+          ...imageAction,
         },
       ],
     },
@@ -207,15 +332,39 @@ async function apply(metadata: MetadataStore, repositoryId: number, decision: Li
   return referrers === undefined ? { outcome: 'skipped' } : { outcome: 'applied', referrers };
 }
 
-/** Evaluates and applies one repository's policy, the one in `policyText`, and records when it was evaluated. */
-async function runRepositoryPolicy(deps: LifecycleRunnerDeps, repository: Repository, policyText: string, policy: LifecyclePolicy, now: Date): Promise<LifecycleActionResult[]> {
+type RepositoryRun = Omit<LifecycleRunReport, 'repositories'>;
+
+/**
+ * Evaluates and applies one repository's policy, the one in `policyText`, and records when it was
+ * evaluated: the orphaned referrers go first, then the policy's decisions.
+ */
+async function runRepositoryPolicy(deps: LifecycleRunnerDeps, repository: Repository, policyText: string, policy: LifecyclePolicy, now: Date): Promise<RepositoryRun> {
   const parts = splitQualifiedName(repository.name);
   if (!parts) throw new Error(`not a qualified repository name: ${repository.name}`);
   const { accountId } = parts.registry;
-  const arn = resourceArn('ecr', 'repository', { region: deps.region, accountId, repositoryName: parts.name });
-  const results: LifecycleActionResult[] = [];
-  const { decisions, listedByIndex } = await evaluate(deps.metadata, repository.id, policy, now);
+  const eventRepository = { accountId, name: parts.name, arn: resourceArn('ecr', 'repository', { region: deps.region, accountId, repositoryName: parts.name }) };
+  const { orphanedReferrers, decisions, listedByIndex } = await evaluate(deps.metadata, repository.id, policy, now);
   await deps.metadata.recordLifecycleEvaluation(repository.id, policyText, now.getTime());
+
+  const orphanResults: OrphanedReferrerResult[] = [];
+  for (const orphan of orphanedReferrers) {
+    const result = { repository: repository.name, digest: orphan.image.digest, tags: orphan.image.tags, subjectDigest: orphan.subjectDigest };
+    try {
+      // Conditional in the store: still orphaned, still old enough, listed by no index, not deleted by another run.
+      const referrers = await deps.metadata.deleteOrphanedReferrer(repository.id, orphan.image.digest, now.getTime() - ORPHANED_REFERRER_GRACE_MS);
+      if (referrers === undefined) {
+        orphanResults.push({ ...result, referrers: [], outcome: 'skipped' });
+        continue;
+      }
+      await deps.metadata.recordEvent(orphanedReferrerEvent(eventRepository, policy, orphan, referrers, now));
+      orphanResults.push({ ...result, referrers, outcome: 'applied' });
+    } catch (err) {
+      deps.logger.error({ err, ...result }, 'deleting a referrer whose subject is gone failed; the next run retries it');
+      orphanResults.push({ ...result, referrers: [], outcome: 'failed' });
+    }
+  }
+
+  const actions: LifecycleActionResult[] = [];
   // Referrers that went with an image this run; their own decisions, if any, are already done.
   const deletedWithSubject = new Set<string>();
   for (const decision of decisions) {
@@ -224,22 +373,22 @@ async function runRepositoryPolicy(deps: LifecycleRunnerDeps, repository: Reposi
     try {
       const applied = await apply(deps.metadata, repository.id, decision, listedByIndex.has(decision.image.digest), now);
       if (applied.outcome === 'skipped') {
-        results.push({ ...result, referrers: [], outcome: 'skipped' });
+        actions.push({ ...result, referrers: [], outcome: 'skipped' });
         continue;
       }
       for (const referrer of applied.referrers) deletedWithSubject.add(referrer);
-      await deps.metadata.recordEvent(actionEvent({ accountId, name: parts.name, arn }, policy, decision, applied.referrers, now));
-      results.push({ ...result, referrers: applied.referrers, outcome: 'applied' });
+      await deps.metadata.recordEvent(actionEvent(eventRepository, policy, decision, applied.referrers, now));
+      actions.push({ ...result, referrers: applied.referrers, outcome: 'applied' });
     } catch (err) {
       deps.logger.error({ err, ...result }, 'lifecycle action failed; the next run retries it');
-      results.push({ ...result, referrers: [], outcome: 'failed' });
+      actions.push({ ...result, referrers: [], outcome: 'failed' });
     }
   }
-  return results;
+  return { orphanedReferrers: orphanResults, actions };
 }
 
 async function runOnce(deps: LifecycleRunnerDeps, now: Date): Promise<LifecycleRunReport> {
-  const report: LifecycleRunReport = { repositories: 0, actions: [] };
+  const report: LifecycleRunReport = { repositories: 0, orphanedReferrers: [], actions: [] };
   let last: string | undefined;
   for (;;) {
     const page = await deps.metadata.listRepositoryRecords(PAGE, last);
@@ -253,7 +402,9 @@ async function runOnce(deps: LifecycleRunnerDeps, now: Date): Promise<LifecycleR
         continue;
       }
       report.repositories++;
-      report.actions.push(...(await runRepositoryPolicy(deps, repository, repository.settings.lifecyclePolicy, policy, now)));
+      const done = await runRepositoryPolicy(deps, repository, repository.settings.lifecyclePolicy, policy, now);
+      report.orphanedReferrers.push(...done.orphanedReferrers);
+      report.actions.push(...done.actions);
     }
     if (!page.more || page.items.length === 0) return report;
     last = page.items.at(-1)?.name;
@@ -267,7 +418,11 @@ async function runOnce(deps: LifecycleRunnerDeps, now: Date): Promise<LifecycleR
  */
 let previousRun: Promise<unknown> = Promise.resolve();
 
-/** One run over every repository of every account that has a lifecycle policy; `now` defaults to when the run starts. */
+/**
+ * One run over every repository of every account that has a lifecycle policy (only those are swept
+ * of orphaned referrers: a repository without one keeps whatever was pushed to it); `now` defaults
+ * to when the run starts.
+ */
 export function runLifecyclePolicies(deps: LifecycleRunnerDeps, now?: Date): Promise<LifecycleRunReport> {
   const run = previousRun.then(() => runOnce(deps, now ?? new Date()));
   previousRun = run.catch(() => undefined);
@@ -286,7 +441,8 @@ export function startLifecycleScheduler(deps: LifecycleRunnerDeps, intervalSecon
     running = runLifecyclePolicies(deps)
       .then((report) => {
         const applied = report.actions.filter((action) => action.outcome === 'applied').length;
-        if (applied > 0) deps.logger.info({ repositories: report.repositories, applied }, 'applied lifecycle policies');
+        const orphanedReferrers = report.orphanedReferrers.filter((orphan) => orphan.outcome === 'applied').length;
+        if (applied > 0 || orphanedReferrers > 0) deps.logger.info({ repositories: report.repositories, applied, orphanedReferrers }, 'applied lifecycle policies');
       })
       .catch((err: unknown) => deps.logger.error({ err }, 'lifecycle policy run failed'))
       .finally(() => {

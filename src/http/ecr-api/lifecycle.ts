@@ -12,7 +12,7 @@ import {
   type LifecyclePreviewResult,
   type LifecyclePreviewSummary,
 } from '../../lifecycle/index.js';
-import { evaluateRepository } from '../../registry/lifecycle-runner.js';
+import { evaluateRepository, previewEntries } from '../../registry/lifecycle-runner.js';
 import type { Repository } from '../../storage/metadata-store.js';
 import { AwsError } from '../aws-common.js';
 import type { EcrApiDeps, EcrCall, EcrHandlers } from './call.js';
@@ -95,15 +95,15 @@ export function lifecycleHandlers({ metadata, serverKey }: EcrApiDeps): EcrHandl
         if (lifecyclePolicyText === null) throw policyNotFound(address.name, call.registryId);
         const policy = parsedOrRefused(lifecyclePolicyText);
         const startedAt = Date.now();
-        const decisions = await evaluateRepository(metadata, repository.id, policy, new Date(startedAt));
+        const entries = previewEntries(await evaluateRepository(metadata, repository.id, policy, new Date(startedAt)));
         await metadata.putLifecyclePreview({
           repositoryId: repository.id,
           previewId: randomUUID(),
           startedAt,
           policyText: lifecyclePolicyText,
           status: 'COMPLETE',
-          results: serializePreviewResults(decisions.map(toPreviewResult)),
-          summary: JSON.stringify(previewSummary(decisions)),
+          results: serializePreviewResults(entries.map(toPreviewResult)),
+          summary: JSON.stringify(previewSummary(entries)),
         });
         return { registryId: call.registryId, repositoryName: address.name, lifecyclePolicyText, status: 'COMPLETE' };
       },
