@@ -15,6 +15,7 @@ import {
   GetRepositoryPolicyCommand,
   InitiateLayerUploadCommand,
   InvalidTagParameterException,
+  LimitExceededException,
   ListTagsForResourceCommand,
   PutImageCommand,
   RegistryPolicyNotFoundException,
@@ -193,6 +194,7 @@ describe('modeled exceptions through the AWS SDKs', () => {
     await rejectsWith(ecr.send(new GetLifecyclePolicyPreviewCommand({ repositoryName })), RepositoryNotFoundException);
 
     const resourceArn = `arn:aws:ecr-public::${ACCOUNT}:repository/${repositoryName}`;
+    await rejectsWith(ecrPublic.send(new PublicBatchCheckLayerAvailabilityCommand({ repositoryName, layerDigests: [layerDigest] })), PublicRepositoryNotFoundException);
     await rejectsWith(ecrPublic.send(new PublicCompleteLayerUploadCommand({ repositoryName, uploadId, layerDigests: [layerDigest] })), PublicRepositoryNotFoundException);
     await rejectsWith(ecrPublic.send(new PublicUploadLayerPartCommand(part)), PublicRepositoryNotFoundException);
     await rejectsWith(ecrPublic.send(new PublicGetRepositoryPolicyCommand({ repositoryName })), PublicRepositoryNotFoundException);
@@ -217,6 +219,10 @@ describe('modeled exceptions through the AWS SDKs', () => {
       UploadNotFoundException,
     );
     const privateUpload = (await ecr.send(new InitiateLayerUploadCommand({ repositoryName: 'layers/private' }))).uploadId as string;
+    await rejectsWith(
+      ecr.send(new UploadLayerPartCommand({ repositoryName: 'layers/private', uploadId: privateUpload, partFirstByte: 0, partLastByte: LAYER_PART_SIZE, layerPartBlob: Buffer.alloc(LAYER_PART_SIZE + 1) })),
+      LimitExceededException,
+    );
     // A refused part leaves the upload as it was: the first part still fits.
     await ecr.send(new UploadLayerPartCommand({ repositoryName: 'layers/private', uploadId: privateUpload, partFirstByte: 0, partLastByte: 0, layerPartBlob: Buffer.from('x') }));
 
@@ -231,12 +237,15 @@ describe('modeled exceptions through the AWS SDKs', () => {
       ecrPublic.send(new PublicUploadLayerPartCommand({ repositoryName, uploadId, partFirstByte: first, partLastByte: first + bytes.length - 1, layerPartBlob: bytes }));
 
     await rejectsWith(ecrPublic.send(new PublicCompleteLayerUploadCommand({ repositoryName, uploadId: unknownUpload, layerDigests: [digest] })), PublicUploadNotFoundException);
-    await rejectsWith(uploadPart(unknownUpload, 0, layer), PublicUploadNotFoundException);
+    await rejectsWith(
+      ecrPublic.send(new PublicUploadLayerPartCommand({ repositoryName, uploadId: unknownUpload, partFirstByte: 0, partLastByte: layer.length - 1, layerPartBlob: layer })),
+      PublicUploadNotFoundException,
+    );
 
     const uploadId = await initiate();
     await rejectsWith(ecrPublic.send(new PublicCompleteLayerUploadCommand({ repositoryName, uploadId, layerDigests: [digest] })), PublicEmptyUploadException);
-    await rejectsWith(uploadPart(uploadId, 1, layer), PublicInvalidLayerPartException);
-    await rejectsWith(uploadPart(uploadId, 0, Buffer.alloc(LAYER_PART_SIZE + 1)), PublicLimitExceededException);
+    await rejectsWith(ecrPublic.send(new PublicUploadLayerPartCommand({ repositoryName, uploadId, partFirstByte: 1, partLastByte: layer.length, layerPartBlob: layer })), PublicInvalidLayerPartException);
+    await rejectsWith(ecrPublic.send(new PublicUploadLayerPartCommand({ repositoryName, uploadId, partFirstByte: 0, partLastByte: LAYER_PART_SIZE, layerPartBlob: Buffer.alloc(LAYER_PART_SIZE + 1) })), PublicLimitExceededException);
     await uploadPart(uploadId, 0, layer);
     await rejectsWith(ecrPublic.send(new PublicCompleteLayerUploadCommand({ repositoryName, uploadId, layerDigests: [sha256('other bytes')] })), PublicInvalidLayerException);
     assert.equal(await available(), false);
