@@ -29,7 +29,7 @@ const HONEST_EMPTY: Partial<Record<AwsService, Record<string, string>>> = {
 
 /** Exceptions Berth raises from no operation, and why. */
 const NEVER_RAISED: Readonly<Record<string, string>> = {
-  ServerException: 'raised only for an unexpected internal failure (HTTP 500), which no test injects',
+  ServerException: 'raised only for an unexpected internal failure (HTTP 500); one dispatcher turns any such failure into it, tested once by injecting a failure into CreateRepository',
   ValidationException: 'ECR answers constraint violations with InvalidParameterException (docs/aws-models.md)',
   KmsException: 'Berth uses no AWS KMS',
   UnableToGetUpstreamImageException: 'Berth contacts no upstream registry',

@@ -22,6 +22,7 @@ import {
   RepositoryAlreadyExistsException,
   RepositoryNotFoundException,
   RepositoryPolicyNotFoundException,
+  ServerException,
   StartImageScanCommand,
   TooManyTagsException,
   UnsupportedImageTypeException,
@@ -334,5 +335,21 @@ describe('modeled exceptions through the AWS SDKs', () => {
     await rejectsWith(ecr.send(new StartImageScanCommand({ repositoryName, imageId: { imageTag: 'multi' } })), UnsupportedImageTypeException);
     const scanned = await ecr.send(new StartImageScanCommand({ repositoryName, imageId: { imageDigest: child } }));
     assert.equal(scanned.imageScanStatus?.status, 'FAILED');
+  });
+  test('an unexpected failure inside Berth is ServerException (HTTP 500) that tells the client nothing of it, and creates nothing', async () => {
+    const metadata = berth.registry.metadata;
+    const createRepository = metadata.createRepository.bind(metadata);
+    metadata.createRepository = () => Promise.reject(new Error('disk on fire at /var/lib/berth/secret-path'));
+    try {
+      await assert.rejects(ecr.send(new CreateRepositoryCommand({ repositoryName: 'server/fault' })), (err) => {
+        assert.ok(err instanceof ServerException, String(err));
+        assert.equal(err.$metadata.httpStatusCode, 500);
+        assert.doesNotMatch(err.message, /disk|secret-path/);
+        return true;
+      });
+    } finally {
+      metadata.createRepository = createRepository;
+    }
+    await rejectsWith(ecr.send(new DescribeRepositoriesCommand({ repositoryNames: ['server/fault'] })), RepositoryNotFoundException);
   });
 });
