@@ -3,14 +3,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { isolatedAwsEnv } from '../lib/aws-cli.js';
+import { awsCliFor, isolatedAwsEnv, type AwsKey as Credentials } from '../lib/aws-cli.js';
 import { ADMIN_PASSWORD } from '../lib/berth.js';
 import { TestClient } from '../lib/client.js';
 import { spawnBerth, type BerthProcess } from '../lib/process.js';
 import { requireClients } from '../support/env.js';
-import { run } from '../support/process.js';
-
-type Credentials = { AWS_ACCESS_KEY_ID: string; AWS_SECRET_ACCESS_KEY: string };
 
 const ROOT_KEY: Credentials = { AWS_ACCESS_KEY_ID: 'AKIAE2EGROUPSROOT001', AWS_SECRET_ACCESS_KEY: 'e2e/iam/groups/root/secret/for/berth/0000' };
 const ACCOUNT = '000000000000';
@@ -48,23 +45,14 @@ describe('IAM groups and customer-managed policies', () => {
     await rm(scratch, { recursive: true, force: true });
   });
 
-  const aws = async (as: Credentials, args: string[], expectOk = true) => {
-    const result = await run('aws', [...args, '--endpoint-url', server.url, '--output', 'json'], { env: { ...baseEnv, ...as }, allowFailure: true, timeoutMs: 60_000 });
-    if (expectOk) assert.equal(result.code, 0, `aws ${args.join(' ')}: ${result.stderr}`);
-    return result;
-  };
+  const aws: ReturnType<typeof awsCliFor>['aws'] = (as, args, expectOk) => awsCliFor(server.url, baseEnv).aws(as, args, expectOk);
   const awsJson = async <T>(as: Credentials, args: string[]): Promise<T> => JSON.parse((await aws(as, args)).stdout) as T;
   const fails = async (as: Credentials, args: string[], code: RegExp) => {
     const result = await aws(as, args, false);
     assert.notEqual(result.code, 0, `aws ${args.join(' ')} should fail`);
     assert.match(result.stderr, code);
   };
-  const loginAs = async (as: Credentials): Promise<TestClient> => {
-    const password = (await aws(as, ['ecr', 'get-login-password'])).stdout.trim();
-    const client = new TestClient(server.url);
-    (client as { authorization: string }).authorization = `Basic ${Buffer.from(`AWS:${password}`).toString('base64')}`;
-    return client;
-  };
+  const loginAs = (as: Credentials): Promise<TestClient> => awsCliFor(server.url, baseEnv).loginAs(as);
   /** Pushes as `client`; the HTTP status of the first refused step, or 201 when the whole push went through. */
   const tryPush = async (client: TestClient, tag: string): Promise<number> => {
     try {

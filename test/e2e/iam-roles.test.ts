@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ServerKey } from '../../src/accounts/server-key.js';
 import { openStores } from '../../src/storage/sql/open.js';
-import { isolatedAwsEnv } from '../lib/aws-cli.js';
+import { awsCliFor, isolatedAwsEnv, type AwsKey as Credentials } from '../lib/aws-cli.js';
 import { ADMIN_PASSWORD } from '../lib/berth.js';
 import { TestClient } from '../lib/client.js';
 import { REPO_ROOT, spawnBerth, type BerthProcess } from '../lib/process.js';
@@ -14,8 +14,6 @@ import { ClientSandbox } from '../support/clients.js';
 import { requireClients } from '../support/env.js';
 import { buildTestImages } from '../support/images.js';
 import { run } from '../support/process.js';
-
-type Credentials = { AWS_ACCESS_KEY_ID: string; AWS_SECRET_ACCESS_KEY: string; AWS_SESSION_TOKEN?: string };
 
 const ACCOUNT_A = '000000000000';
 const ACCOUNT_B = '222222222222';
@@ -72,11 +70,7 @@ describe('IAM roles and STS AssumeRole', () => {
     await rm(scratch, { recursive: true, force: true });
   });
 
-  const aws = async (as: Credentials, args: string[], expectOk = true) => {
-    const result = await run('aws', [...args, '--endpoint-url', server.url, '--output', 'json'], { env: { ...baseEnv, ...as }, allowFailure: true, timeoutMs: 60_000 });
-    if (expectOk) assert.equal(result.code, 0, `aws ${args.join(' ')}: ${result.stderr}`);
-    return result;
-  };
+  const aws: ReturnType<typeof awsCliFor>['aws'] = (as, args, expectOk) => awsCliFor(server.url, baseEnv).aws(as, args, expectOk);
   const awsJson = async <T>(as: Credentials, args: string[]): Promise<T> => JSON.parse((await aws(as, args)).stdout) as T;
   const fails = async (as: Credentials, args: string[], code: RegExp) => {
     const result = await aws(as, args, false);
@@ -90,12 +84,7 @@ describe('IAM roles and STS AssumeRole', () => {
   };
   const assumeRole = (as: Credentials, sessionName: string, extra: string[] = []) =>
     awsJson<AssumeRoleOutput>(as, ['sts', 'assume-role', '--role-arn', ROLE_ARN, '--role-session-name', sessionName, ...extra]);
-  const loginAs = async (as: Credentials): Promise<{ client: TestClient; password: string }> => {
-    const password = (await aws(as, ['ecr', 'get-login-password'])).stdout.trim();
-    const client = new TestClient(server.url);
-    (client as { authorization: string }).authorization = `Basic ${Buffer.from(`AWS:${password}`).toString('base64')}`;
-    return { client, password };
-  };
+  const loginAs = (as: Credentials): Promise<{ client: TestClient; password: string }> => awsCliFor(server.url, baseEnv).login(as);
 
   test('create-role with a trust policy naming a user; PullOnly attached; get-role and list-roles', async (t) => {
     if (!requireClients(t, ['aws'])) return;

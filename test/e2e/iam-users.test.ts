@@ -3,14 +3,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { isolatedAwsEnv } from '../lib/aws-cli.js';
+import { awsCliFor, isolatedAwsEnv, type AwsKey } from '../lib/aws-cli.js';
 import { ADMIN_PASSWORD } from '../lib/berth.js';
 import { TestClient } from '../lib/client.js';
 import { spawnBerth, type BerthProcess } from '../lib/process.js';
 import { ClientSandbox } from '../support/clients.js';
 import { requireClients } from '../support/env.js';
 import { buildTestImages } from '../support/images.js';
-import { run } from '../support/process.js';
 
 const ROOT_KEY = { AWS_ACCESS_KEY_ID: 'AKIAE2EIAMROOTKEY001', AWS_SECRET_ACCESS_KEY: 'e2e/iam/root/secret/for/berth/tests/00000' };
 const MANAGED = 'arn:aws:iam::aws:policy/';
@@ -23,7 +22,7 @@ describe('IAM users, their keys and policies decide what they may do on /v2/', (
   let scratch: string;
   let server: BerthProcess;
   let baseEnv: NodeJS.ProcessEnv;
-  const keys: Record<string, { AWS_ACCESS_KEY_ID: string; AWS_SECRET_ACCESS_KEY: string }> = {};
+  const keys: Record<string, AwsKey> = {};
 
   before(async () => {
     scratch = await mkdtemp(join(tmpdir(), 'berth-iam-'));
@@ -40,17 +39,8 @@ describe('IAM users, their keys and policies decide what they may do on /v2/', (
     await rm(scratch, { recursive: true, force: true });
   });
 
-  const aws = async (as: { AWS_ACCESS_KEY_ID: string; AWS_SECRET_ACCESS_KEY: string }, args: string[], expectOk = true) => {
-    const result = await run('aws', [...args, '--endpoint-url', server.url, '--output', 'json'], { env: { ...baseEnv, ...as }, allowFailure: true, timeoutMs: 60_000 });
-    if (expectOk) assert.equal(result.code, 0, `aws ${args.join(' ')}: ${result.stderr}`);
-    return result;
-  };
-  const loginAs = async (as: { AWS_ACCESS_KEY_ID: string; AWS_SECRET_ACCESS_KEY: string }): Promise<TestClient> => {
-    const password = (await aws(as, ['ecr', 'get-login-password'])).stdout.trim();
-    const client = new TestClient(server.url);
-    (client as { authorization: string }).authorization = `Basic ${Buffer.from(`AWS:${password}`).toString('base64')}`;
-    return client;
-  };
+  const aws: ReturnType<typeof awsCliFor>['aws'] = (as, args, expectOk) => awsCliFor(server.url, baseEnv).aws(as, args, expectOk);
+  const loginAs = (as: AwsKey): Promise<TestClient> => awsCliFor(server.url, baseEnv).loginAs(as);
   const createUser = async (name: string, managedPolicy: string): Promise<void> => {
     await aws(ROOT_KEY, ['iam', 'create-user', '--user-name', name]);
     await aws(ROOT_KEY, ['iam', 'attach-user-policy', '--user-name', name, '--policy-arn', `${MANAGED}${managedPolicy}`]);

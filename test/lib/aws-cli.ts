@@ -20,12 +20,14 @@ export async function isolatedAwsEnv(dir: string): Promise<NodeJS.ProcessEnv> {
   };
 }
 
-export type AwsKey = { AWS_ACCESS_KEY_ID: string; AWS_SECRET_ACCESS_KEY: string };
+/** The CLI's credentials, as environment variables (temporary ones with their session token). */
+export type AwsKey = { AWS_ACCESS_KEY_ID: string; AWS_SECRET_ACCESS_KEY: string; AWS_SESSION_TOKEN?: string };
 
 /**
  * The real AWS CLI against one Berth server: `aws(key, args)` runs it with
  * JSON output (asserting success unless `expectOk` is false), `loginAs(key)`
- * is a TestClient holding the registry password `get-login-password` gives.
+ * is a TestClient holding the registry password `get-login-password` gives,
+ * and `login(key)` is that client with the password.
  */
 export function awsCliFor(serverUrl: string, baseEnv: NodeJS.ProcessEnv) {
   const aws = async (as: AwsKey, args: string[], expectOk = true): Promise<RunResult> => {
@@ -33,11 +35,12 @@ export function awsCliFor(serverUrl: string, baseEnv: NodeJS.ProcessEnv) {
     if (expectOk) assert.equal(result.code, 0, `aws ${args.join(' ')}: ${result.stderr}`);
     return result;
   };
-  const loginAs = async (as: AwsKey): Promise<TestClient> => {
+  const login = async (as: AwsKey): Promise<{ client: TestClient; password: string }> => {
     const password = (await aws(as, ['ecr', 'get-login-password'])).stdout.trim();
     const client = new TestClient(serverUrl);
     (client as { authorization: string }).authorization = `Basic ${Buffer.from(`AWS:${password}`).toString('base64')}`;
-    return client;
+    return { client, password };
   };
-  return { aws, loginAs };
+  const loginAs = async (as: AwsKey): Promise<TestClient> => (await login(as)).client;
+  return { aws, login, loginAs };
 }
