@@ -55,7 +55,7 @@ describe('berth serve', () => {
     await second.stop();
   });
 
-  test("a public alias that another account holds is reported in one line, and the server does not start", async () => {
+  test("a public alias that another account holds is reported in one line: the server does not start, berth admin does nothing", async () => {
     const dataDir = join(scratch, 'alias-taken');
     await run(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'admin', 'account', 'create', '--data-dir', dataDir, '--id', '111111111111', '--alias', 'tools'], { cwd: REPO_ROOT });
     // The default account 000000000000 exists by now (with its id as alias); 222222222222 would be a new one.
@@ -70,6 +70,11 @@ describe('berth serve', () => {
       );
       assert.equal(outcome, `berth exited with 2:\nberth: public-alias 'tools' (BERTH_PUBLIC_ALIAS) of the default account ${accountId} is taken by account 111111111111; choose another\n`, `${accountId}, ${workers} worker(s)`);
     }
+    // berth admin prepares the default account as a server start does, and says so the same way.
+    await assert.rejects(run(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'admin', 'account', 'list', '--data-dir', dataDir], { cwd: REPO_ROOT, env: { ...process.env, BERTH_PUBLIC_ALIAS: 'tools' } }), {
+      code: 2,
+      stderr: "berth: public-alias 'tools' (BERTH_PUBLIC_ALIAS) of the default account 000000000000 is taken by account 111111111111; choose another\n",
+    });
     const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'admin', 'account', 'list', '--data-dir', dataDir, '--json'], { cwd: REPO_ROOT });
     assert.deepEqual((JSON.parse(stdout) as { accountId: string; publicAlias: string }[]).map((a) => [a.accountId, a.publicAlias]).sort(), [['000000000000', '000000000000'], ['111111111111', 'tools']]);
   });

@@ -4,6 +4,7 @@ import { PUBLIC_ALIAS, type BerthConfig } from '../config.js';
 import type { AccessKey, AccessKeyStatus, IdentityStore } from '../iam/identity-store.js';
 import { AccountConflictError, type Account, type MetadataStore } from '../storage/metadata-store.js';
 import { openStores } from '../storage/sql/open.js';
+import { ensureDefaultAccount } from './default-account.js';
 import { newAccessKey, ROOT_KEY_FILE, storedRootKeyId, storeRootKey, type NewAccessKey } from './root-account.js';
 import { ServerKey } from './server-key.js';
 
@@ -261,7 +262,7 @@ export async function openAccountAdmin(config: BerthConfig): Promise<{ admin: Ac
           '(BERTH_ACCOUNT_ID or accountId in their config file), or start a server with the new default account first',
       );
     }
-    await stores.metadata.ensureAccount({ accountId: config.accountId, publicAlias: config.publicAlias, registryPolicy: null, createdAt: Date.now() });
+    await ensureDefaultAccount(stores.metadata, config);
     await assertSealedWith(serverKey, stores.identities, accounts, config.dataDir);
   } catch (error) {
     await stores.close();
