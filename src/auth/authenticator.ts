@@ -14,13 +14,17 @@ import type { RegistryTokenClaims, RegistryTokens } from './registry-token.js';
 export class Authenticator {
   /** Verified token headers: the HMAC and JSON work is done once per token, not per request. */
   private readonly verifiedTokens = new Map<string, { caller: Caller; expiresAtMs: number }>();
+  /** One object for every administrator request, so what is derived from its principal is cached (see principalFacts). */
+  private readonly adminCaller: Caller;
 
   constructor(
     private readonly admin: AdminCredential,
     private readonly tokens: RegistryTokens,
     private readonly authorizer: Authorizer,
-    private readonly defaultAccountId: string,
-  ) {}
+    defaultAccountId: string,
+  ) {
+    this.adminCaller = { principal: rootPrincipal(defaultAccountId), accessKeyId: undefined };
+  }
 
   async authenticate(authorization: string | undefined): Promise<Caller | undefined> {
     if (!authorization) return undefined;
@@ -48,7 +52,7 @@ export class Authenticator {
     }
     if (bearer) return undefined;
     const admin = await this.admin.authenticate(authorization);
-    return admin && { principal: rootPrincipal(this.defaultAccountId), accessKeyId: undefined };
+    return admin && this.adminCaller;
   }
 }
 
