@@ -36,11 +36,13 @@ describe('authentication failures through the server', () => {
   const send = async (
     service: 'ecr' | 'iam',
     body: string,
-    options: { signingDate?: Date; secret?: string; tamper?: (headers: Record<string, string>) => void } = {},
+    options: { signingDate?: Date; secret?: string; tamper?: (headers: Record<string, string>) => void; headers?: Record<string, string> } = {},
   ): Promise<Sent> => {
     const url = new URL(berth.url);
-    const headers: Record<string, string> =
-      service === 'ecr' ? { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': ECR_TARGET } : { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' };
+    const headers: Record<string, string> = {
+      ...(service === 'ecr' ? { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': ECR_TARGET } : { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' }),
+      ...options.headers,
+    };
     const signer = new SignatureV4({
       credentials: { accessKeyId: ROOT.accessKeyId, secretAccessKey: options.secret ?? ROOT.secretAccessKey },
       region: 'us-east-1',
@@ -63,6 +65,27 @@ describe('authentication failures through the server', () => {
   test('a correctly signed call works (the baseline every case below spoils)', async () => {
     assert.equal((await send('ecr', '{}')).status, 200);
     assert.equal((await iam({ Action: 'ListUsers' })).status, 200);
+  });
+
+  test('an ECR call whose body is not JSON, or not of a JSON content type, is refused with AWS\'s error and creates nothing', async () => {
+    const createRepository = (body: string, contentType = 'application/x-amz-json-1.1'): Promise<Sent> =>
+      send('ecr', body, { headers: { 'x-amz-target': 'AmazonEC2ContainerRegistry_V20150921.CreateRepository', 'content-type': contentType } });
+    const body = JSON.stringify({ repositoryName: 'never/created' });
+    for (const contentType of ['application/x-www-form-urlencoded; charset=utf-8', 'text/plain', 'application/octet-stream']) {
+      const sent = await createRepository(body, contentType);
+      assert.equal(sent.status, 400, contentType);
+      assert.equal(jsonError(sent), 'UnknownOperationException', contentType);
+    }
+    for (const malformed of ['{"repositoryName": "never/created"', 'repositoryName=never/created', '[]', '"never/created"']) {
+      const sent = await createRepository(malformed);
+      assert.equal(sent.status, 400, malformed);
+      assert.equal(jsonError(sent), 'SerializationException', malformed);
+    }
+    // The JSON types AWS's JSON services take work as the SDKs' own does.
+    assert.equal((await createRepository(JSON.stringify({ repositoryName: 'json/typed' }), 'application/json; charset=utf-8')).status, 200);
+    const listed = await send('ecr', '{}', { headers: { 'x-amz-target': 'AmazonEC2ContainerRegistry_V20150921.DescribeRepositories' } });
+    const names = (JSON.parse(listed.body) as { repositories: { repositoryName: string }[] }).repositories.map((r) => r.repositoryName);
+    assert.deepEqual(names, ['json/typed']);
   });
 
   test('a malformed Authorization header: IncompleteSignature(Exception), nothing created', async () => {

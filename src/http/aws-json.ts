@@ -116,6 +116,7 @@ export function awsJsonHandler(options: AwsJsonOptions): (request: FastifyReques
     reply.header('x-amzn-RequestId', requestId);
     try {
       const [service, operation] = target(request.headers['x-amz-target']);
+      requireJsonContentType(request.headers['content-type']);
       const { body, caller } = await signedCall(request, authorizer, { expectedService: service, bodyLimit: REQUEST_BODY_LIMITS.get(operation) });
       const model = MODELS[service];
       const handler: EcrHandler | undefined = Object.hasOwn(handlers[service] ?? {}, operation) ? handlers[service]?.[operation] : undefined;
@@ -172,6 +173,16 @@ function target(header: string | string[] | undefined): [AwsService, string] {
   const service = value && dot > 0 ? serviceForTarget(value.slice(0, dot)) : undefined;
   if (!value || !service) throw AwsError.of('UNKNOWN_OPERATION', `unknown X-Amz-Target: ${String(value).slice(0, 200)}`);
   return [service, value.slice(dot + 1)];
+}
+
+/** What the AWS SDKs and CLI send (`application/x-amz-json-1.1`), and the JSON types AWS's JSON services also take. */
+const JSON_MEDIA_TYPES: ReadonlySet<string> = new Set(['application/x-amz-json-1.1', 'application/x-amz-json-1.0', 'application/json']);
+
+/** A body of another type is no call of the JSON protocol: AWS's JSON services answer it as an unknown operation. */
+function requireJsonContentType(header: string | undefined): void {
+  const mediaType = header?.split(';', 1)[0]?.trim().toLowerCase();
+  if (mediaType !== undefined && JSON_MEDIA_TYPES.has(mediaType)) return;
+  throw AwsError.of('UNKNOWN_OPERATION', `Content-Type ${JSON.stringify(header?.slice(0, 100) ?? null)} is not one of the AWS JSON protocol (application/x-amz-json-1.1)`);
 }
 
 function parseInput(body: Buffer): unknown {
