@@ -177,6 +177,13 @@ const lines = [
   'every operation has a handler. "Honest" marks operations whose answer is',
   'truthful but empty or fixed until the feature behind it exists.',
   '',
+  'The models are botocore 1.43.11\'s. The AWS SDK for JavaScript in',
+  'package-lock.json is newer and has four ECR operations they lack',
+  '(StartReplicationBackfill, StopReplicationBackfill, ListReplicationBackfills,',
+  'DescribeReplicationBackfillResults); Berth answers them',
+  '`UnknownOperationException` until the models are regenerated with them',
+  '(replication itself comes later).',
+  '',
 ];
 for (const service of ['ecr', 'ecr-public'] as const) {
   const operations = Object.keys(MODELS[service].operations).sort();
