@@ -5,7 +5,7 @@ import cluster from 'node:cluster';
 import { AdminError } from './accounts/admin.js';
 import { addAdminCommands } from './accounts/admin-commands.js';
 import { addLifecycleCommands } from './registry/lifecycle-command.js';
-import { prepareDataDir, startBerth, type GeneratedSecrets } from './server.js';
+import { listenerUrl, prepareDataDir, startBerth, type GeneratedSecrets } from './server.js';
 
 const program = new Command('berth').description('Berth: a self-hosted container image registry (OCI Distribution; Amazon ECR compatibility under way)');
 
@@ -38,7 +38,7 @@ serve.action(async (options: Record<string, string | undefined>) => {
   else await serveHere(config);
 });
 
-function announce(config: BerthConfig, url: string, generated: GeneratedSecrets): void {
+function announce(config: BerthConfig, url: string, apiUrl: string | undefined, generated: GeneratedSecrets): void {
   if (generated.adminPassword) {
     process.stdout.write(
       `\nBerth created the administrator login. It is shown only this once:\n  user:     ${config.adminUser}\n  password: ${generated.adminPassword}\n\n`,
@@ -50,7 +50,8 @@ function announce(config: BerthConfig, url: string, generated: GeneratedSecrets)
         `  AWS_ACCESS_KEY_ID=${generated.rootAccessKey.accessKeyId}\n  AWS_SECRET_ACCESS_KEY=${generated.rootAccessKey.secretAccessKey}\n\n`,
     );
   }
-  process.stdout.write(`Berth is listening on ${url} (data in ${config.dataDir})\n`);
+  const apiLine = apiUrl === undefined ? '' : `The AWS APIs (ECR, ECR Public, IAM, STS) answer on ${apiUrl}\n`;
+  process.stdout.write(`Berth is listening on ${url} (data in ${config.dataDir})\n${apiLine}`);
 }
 
 function onStopSignal(stop: () => Promise<void>): void {
@@ -69,12 +70,12 @@ function onStopSignal(stop: () => Promise<void>): void {
 
 async function serveHere(config: BerthConfig): Promise<void> {
   const berth = await startBerth(config);
-  announce(config, berth.url, berth.generated);
+  announce(config, berth.url, berth.api?.url, berth.generated);
   onStopSignal(() => berth.close());
 }
 
 /**
- * Several processes share one listener (node:cluster). The primary prepares
+ * Several processes share the listeners (node:cluster). The primary prepares
  * the data directory once, then only supervises; the first worker also
  * removes abandoned uploads. Uploads stay consistent across workers through
  * their claims in the metadata store.
@@ -89,14 +90,22 @@ async function serveWithWorkers(config: BerthConfig): Promise<void> {
   }
   const generated = await prepareDataDir(config);
   let stopping = false;
-  let url: string | undefined;
+  let announced = false;
+  const scheme = config.tlsCert ? 'https' : 'http';
   const fork = (): void => {
-    cluster.fork().once('listening', (address) => {
-      if (url !== undefined) return;
-      const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-      url = `${config.tlsCert ? 'https' : 'http'}://${host}:${address.port}`;
-      announce(config, url, generated);
-    });
+    // A worker listens on the registry's address, then on the API's (startBerth), each reported once.
+    const ports: number[] = [];
+    const worker = cluster.fork();
+    const onListening = (address: { port: number }): void => {
+      ports.push(address.port);
+      const [registryPort, apiPort] = ports;
+      if (registryPort === undefined || (config.apiListen && apiPort === undefined)) return;
+      worker.off('listening', onListening);
+      if (announced) return;
+      announced = true;
+      announce(config, listenerUrl(scheme, config.host, registryPort), config.apiListen && apiPort !== undefined ? listenerUrl(scheme, config.apiListen.host, apiPort) : undefined, generated);
+    };
+    worker.on('listening', onListening);
   };
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) return;

@@ -6,6 +6,8 @@ import { parse as parseYaml } from 'yaml';
 export interface BerthConfig {
   host: string;
   port: number;
+  /** A listener of the AWS APIs alone (ECR, ECR Public, IAM, STS); unset: they answer on the registry listener. */
+  apiListen: { host: string; port: number } | undefined;
   dataDir: string;
   /** `sqlite:<path>` or `postgres://…`; defaults to SQLite inside the data directory. */
   databaseUrl: string;
@@ -41,6 +43,7 @@ export interface BerthConfig {
 /** Every setting: its config-file key, environment variable and CLI flag. `--help` is built from this. */
 export const SETTINGS = [
   { key: 'listen', env: 'BERTH_LISTEN', flag: '--listen <host:port>', help: 'address to listen on', default: '127.0.0.1:5000' },
+  { key: 'apiListen', env: 'BERTH_API_LISTEN', flag: '--api-listen <host:port>', help: 'serve the AWS APIs (ECR, ECR Public, IAM, STS) on this address only, not on --listen', default: undefined },
   { key: 'dataDir', env: 'BERTH_DATA_DIR', flag: '--data-dir <path>', help: 'directory for blobs and the embedded database', default: './data' },
   { key: 'databaseUrl', env: 'BERTH_DATABASE_URL', flag: '--database-url <url>', help: 'metadata database: sqlite:<path> or postgres://…', default: 'sqlite:<data-dir>/berth.db' },
   { key: 'adminUser', env: 'BERTH_ADMIN_USER', flag: '--admin-user <name>', help: 'administrator login created on first start', default: 'admin' },
@@ -98,11 +101,11 @@ function lifecycleInterval(value: string): number {
   return n;
 }
 
-export function parseListen(value: string): { host: string; port: number } {
+export function parseListen(value: string, name = 'listen'): { host: string; port: number } {
   const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(value);
-  if (!match) throw new ConfigError(`listen must be host:port, got '${value}'`);
+  if (!match) throw new ConfigError(`${name} must be host:port, got '${value}'`);
   const port = Number(match[3]);
-  if (port > 65535) throw new ConfigError(`listen port out of range: ${port}`);
+  if (port > 65535) throw new ConfigError(`${name} port out of range: ${port}`);
   return { host: match[1] ?? (match[2] || '0.0.0.0'), port };
 }
 
@@ -165,6 +168,9 @@ export function resolveConfig(...layers: RawSettings[]): BerthConfig {
   const pick = (key: SettingKey): string | undefined => merged[key] ?? SETTINGS.find((s) => s.key === key)?.default;
 
   const { host, port } = parseListen(pick('listen') as string);
+  const apiListenValue = pick('apiListen');
+  const apiListen = apiListenValue === undefined ? undefined : parseListen(apiListenValue, 'api-listen');
+  if (apiListen && apiListen.port !== 0 && apiListen.port === port && apiListen.host === host) throw new ConfigError('api-listen must differ from listen');
   const dataDir = resolve(pick('dataDir') as string);
   const tlsCert = pick('tlsCert');
   const tlsKey = pick('tlsKey');
@@ -172,6 +178,7 @@ export function resolveConfig(...layers: RawSettings[]): BerthConfig {
   return {
     host,
     port,
+    apiListen,
     dataDir,
     databaseUrl: merged.databaseUrl ?? `sqlite:${join(dataDir, 'berth.db')}`,
     adminUser: pick('adminUser') as string,

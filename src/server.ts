@@ -8,7 +8,7 @@ import { AdminCredential } from './auth/admin-credential.js';
 import { Authenticator } from './auth/authenticator.js';
 import { RegistryTokens } from './auth/registry-token.js';
 import type { BerthConfig } from './config.js';
-import { buildApp } from './http/app.js';
+import { buildApiApp, buildApp } from './http/app.js';
 import { PullRecorder } from './registry/pull-recorder.js';
 import { Registry } from './registry/registry.js';
 import { FsBlobStore } from './storage/fs-blob-store.js';
@@ -28,6 +28,8 @@ export interface RunningBerth {
   app: FastifyInstance;
   registry: Registry;
   url: string;
+  /** The AWS APIs' own listener (config.apiListen), when there is one. */
+  api: { app: FastifyInstance; url: string } | undefined;
   account: RootAccount;
   generated: GeneratedSecrets;
   close(): Promise<void>;
@@ -87,7 +89,14 @@ export async function startBerth(config: BerthConfig, options: StartOptions = {}
   const policies = new RepositoryPolicies(metadata);
   const authenticator = new Authenticator(credential, tokens, authorizer, account.accountId);
   const https = config.tlsCert && config.tlsKey ? { cert: await readFile(config.tlsCert), key: await readFile(config.tlsKey) } : undefined;
-  const app = buildApp({ registry, metadata, registrySettings, addressing, policies, authenticator, authorizer, identities, serverKey, account, tokens, logger, authChallenge: config.authChallenge, createRepositoryOnPush: config.createRepositoryOnPush, ...(https ? { https } : {}) });
+  const controlPlane = { registry, metadata, registrySettings, addressing, policies, authorizer, identities, serverKey, account, tokens, logger, ...(https ? { https } : {}) };
+  const app = buildApp({
+    ...controlPlane,
+    authenticator,
+    authChallenge: config.authChallenge,
+    createRepositoryOnPush: config.createRepositoryOnPush,
+    separateApiListener: config.apiListen !== undefined,
+  });
 
   const cleanupTimer =
     options.cleanUpUploads === false
@@ -104,22 +113,42 @@ export async function startBerth(config: BerthConfig, options: StartOptions = {}
       ? undefined
       : startLifecycleScheduler({ metadata, region: account.region, logger }, config.lifecycleIntervalSeconds);
 
-  await app.listen({ host: config.host, port: config.port });
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const scheme = https ? 'https' : 'http';
+  const port = await listenOn(app, config.host, config.port);
+  let api: RunningBerth['api'];
+  if (config.apiListen) {
+    // Built once the registry's port is known (it may be 0 in the config): the URLs the APIs return name it.
+    const apiApp = buildApiApp({ ...controlPlane, registryPort: port });
+    const apiPort = await listenOn(apiApp, config.apiListen.host, config.apiListen.port).catch(async (err: unknown) => {
+      await app.close();
+      throw err;
+    });
+    api = { app: apiApp, url: listenerUrl(scheme, config.apiListen.host, apiPort) };
+  }
   return {
     app,
     registry,
-    url: `${https ? 'https' : 'http'}://${host}:${port}`,
+    url: listenerUrl(scheme, config.host, port),
+    api,
     account,
     generated,
     async close() {
       clearInterval(cleanupTimer);
       await stopLifecycle?.();
-      await app.close();
+      await Promise.all([app.close(), api?.app.close()]);
       await pulls.close();
       await closeStores();
     },
   };
+}
+
+/** Listens and answers the port listened on (the one given, or the one chosen for 0). */
+async function listenOn(app: FastifyInstance, host: string, port: number): Promise<number> {
+  await app.listen({ host, port });
+  const address = app.server.address();
+  return typeof address === 'object' && address ? address.port : port;
+}
+
+export function listenerUrl(scheme: 'http' | 'https', host: string, port: number): string {
+  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }

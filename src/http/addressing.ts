@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify';
 import { RegistryError } from '../errors.js';
 import { isAccountId, qualifiedName, requireRepositoryName, type RegistryRef } from '../names.js';
 import type { Account, MetadataStore } from '../storage/metadata-store.js';
@@ -12,6 +13,21 @@ export interface RepositoryAddress {
   name: string;
   /** `<registry key>/<name>`, how the core knows it (src/names.ts). */
   qualified: string;
+}
+
+/**
+ * The `host[:port]` of the registry listener as a request to the AWS APIs
+ * sees it: what the URLs the APIs return (proxyEndpoint, repository and
+ * registry URIs, logo and layer download URLs) are built on. On a single
+ * listener, the request's own Host. With a separate API listener
+ * (`registryPort` given), the request's hostname with the registry
+ * listener's port; the scheme stays the request's, since both listeners
+ * share the TLS settings. A registry domain then replaces the hostname in
+ * repository URIs (Addressing.repositoryUri) and keeps this port.
+ */
+export function registryHost(request: FastifyRequest, registryPort: number | undefined): string {
+  if (registryPort === undefined) return request.headers.host ?? request.hostname;
+  return `${request.hostname}:${registryPort}`;
 }
 
 /** The path component that starts a public registry's repositories on a shared host. */

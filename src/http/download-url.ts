@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { RegistryError } from '../errors.js';
+import { registryHost } from './addressing.js';
 import type { Registry } from '../registry/registry.js';
 
 /** Where GetDownloadUrlForLayer's URLs point. */
@@ -22,13 +23,13 @@ interface DownloadGrant {
  * without other credentials, until it expires: the answer to
  * GetDownloadUrlForLayer, standing in for ECR's pre-signed S3 URL. It
  * carries the repository, the digest and the expiry, signed (HMAC-SHA256)
- * with the server's API signing key; nothing is stored.
+ * with the server's API signing key; nothing is stored. It points at the
+ * registry listener, which serves it.
  */
-export function downloadUrl(request: FastifyRequest, key: Uint8Array, repository: string, digest: string): string {
+export function downloadUrl(request: FastifyRequest, registryPort: number | undefined, key: Uint8Array, repository: string, digest: string): string {
   const grant: DownloadGrant = { repository, digest, expiresAt: Math.floor(Date.now() / 1000) + DOWNLOAD_URL_TTL_SECONDS };
   const payload = Buffer.from(JSON.stringify(grant)).toString('base64url');
-  const host = request.headers.host ?? request.hostname;
-  return `${request.protocol}://${host}${DOWNLOAD_PATH}${payload}.${mac(key, payload).toString('base64url')}`;
+  return `${request.protocol}://${registryHost(request, registryPort)}${DOWNLOAD_PATH}${payload}.${mac(key, payload).toString('base64url')}`;
 }
 
 /** Serves the URLs downloadUrl makes: GET and HEAD, the blob's bytes while the grant holds and the repository still has the layer. */

@@ -1,3 +1,4 @@
+import { registryHost } from '../addressing.js';
 import type { EcrApiDeps, EcrHandlers } from './call.js';
 
 /**
@@ -6,12 +7,12 @@ import type { EcrApiDeps, EcrHandlers } from './call.js';
  * also needs `sts:GetServiceBearerToken` (checked by the dispatcher) and its
  * tokens do not open private registries.
  */
-export function authTokenHandlers({ tokens }: EcrApiDeps): EcrHandlers {
+export function authTokenHandlers({ tokens, registryPort }: EcrApiDeps): EcrHandlers {
   return {
     ecr: {
       GetAuthorizationToken: async ({ caller, request }) => {
         const { token, expiresAt } = tokens.mintFor(caller, caller.accessKeyId ?? '', 'ecr');
-        const proxyEndpoint = `${request.protocol}://${request.headers.host ?? request.hostname}`;
+        const proxyEndpoint = `${request.protocol}://${registryHost(request, registryPort)}`;
         return { authorizationData: [{ authorizationToken: Buffer.from(`AWS:${token}`).toString('base64'), expiresAt: new Date(expiresAt * 1000), proxyEndpoint }] };
       },
     },

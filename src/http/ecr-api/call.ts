@@ -51,4 +51,6 @@ export interface EcrApiDeps {
   tokens: RegistryTokens;
   account: RootAccount;
   serverKey: ServerKey;
+  /** The registry listener's port when the AWS APIs have a listener of their own (src/http/addressing.ts registryHost). */
+  registryPort: number | undefined;
 }

@@ -34,7 +34,7 @@ function layerPartTooLarge(what: string): AwsError {
  * only) answers with a signed, expiring URL served by src/http/download-url.ts.
  */
 export function layerHandlers(deps: EcrApiDeps): EcrHandlers {
-  const { metadata, registry, serverKey } = deps;
+  const { metadata, registry, serverKey, registryPort } = deps;
 
   const batchCheckLayerAvailability: EcrHandler = async (call) => {
     const { repository } = await existingRepository(metadata, call);
@@ -114,7 +114,7 @@ export function layerHandlers(deps: EcrApiDeps): EcrHandlers {
     if (!(await metadata.isBlobReferenced(repository.id, layerDigest))) {
       throw new AwsError('LayerInaccessibleException', `The layer '${layerDigest}' is not referenced by any image in the repository with name '${address.name}'`, 400);
     }
-    return { downloadUrl: downloadUrl(call.request, serverKey.apiSigningKey, address.qualified, layerDigest), layerDigest };
+    return { downloadUrl: downloadUrl(call.request, registryPort, serverKey.apiSigningKey, address.qualified, layerDigest), layerDigest };
   };
 
   /** The upload's size so far; UploadNotFoundException if it is not an upload of this repository. */

@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { RepositoryCatalogData, RepositoryCatalogDataInput } from '../../aws/models/ecr-public-types.js';
 import { DEFAULT_REPOSITORY_SETTINGS, type Repository } from '../../storage/metadata-store.js';
-import type { RepositoryAddress } from '../addressing.js';
+import { registryHost, type RepositoryAddress } from '../addressing.js';
 import type { EcrApiDeps, EcrCall, EcrHandlers } from './call.js';
 import {
   deleteRepositoryHandler,
@@ -59,17 +59,17 @@ export function publicRepositoryHandlers(deps: EcrApiDeps): EcrHandlers {
           null,
         );
         if (!repository) throw repositoryAlreadyExists(address.name, call.registryId);
-        return { repository: await view(call, { address, repository }), catalogData: catalogDataView(call, { address, repository }) };
+        return { repository: await view(call, { address, repository }), catalogData: catalogDataView(deps, call, { address, repository }) };
       },
       DescribeRepositories: (call) => describeRepositories(deps, call, view),
       DeleteRepository: deleteRepositoryHandler(deps, view),
-      GetRepositoryCatalogData: async (call) => ({ catalogData: catalogDataView(call, await existingRepository(deps, call)) }),
+      GetRepositoryCatalogData: async (call) => ({ catalogData: catalogDataView(deps, call, await existingRepository(deps, call)) }),
       PutRepositoryCatalogData: async (call) => {
         const { address, repository } = await existingRepository(deps, call);
         const input = typedInput<'ecr-public', 'PutRepositoryCatalogData'>(call);
         const catalogData = JSON.stringify(storedCatalogData(input.catalogData));
         await metadata.updateRepositorySettings(repository.id, { catalogData });
-        return { catalogData: catalogDataView(call, { address, repository: { ...repository, settings: { ...repository.settings, catalogData } } }) };
+        return { catalogData: catalogDataView(deps, call, { address, repository: { ...repository, settings: { ...repository.settings, catalogData } } }) };
       },
     },
   };
@@ -86,17 +86,16 @@ function storedCatalogData(given: RepositoryCatalogDataInput): StoredCatalogData
 
 /**
  * `RepositoryCatalogData` as the API returns it: the logo as the URL it is
- * served at, on the host the request came to. No repository here is
- * certified by AWS Marketplace.
+ * served at, on the registry listener of the host the request came to. No
+ * repository here is certified by AWS Marketplace.
  */
-function catalogDataView(call: EcrCall, { address, repository }: FoundRepository): RepositoryCatalogData {
+function catalogDataView({ registryPort }: EcrApiDeps, call: EcrCall, { address, repository }: FoundRepository): RepositoryCatalogData {
   const { logoImageBlob, ...shown } = storedDocument<StoredCatalogData>(repository.settings.catalogData) ?? {};
-  return { ...shown, ...(logoImageBlob === undefined ? {} : { logoUrl: logoUrl(call.request, address) }), marketplaceCertified: false };
+  return { ...shown, ...(logoImageBlob === undefined ? {} : { logoUrl: logoUrl(call.request, registryPort, address) }), marketplaceCertified: false };
 }
 
-function logoUrl(request: FastifyRequest, address: RepositoryAddress): string {
-  const host = request.headers.host ?? request.hostname;
-  return `${request.protocol}://${host}${LOGO_PATH}${address.registry.accountId}/${address.name}`;
+function logoUrl(request: FastifyRequest, registryPort: number | undefined, address: RepositoryAddress): string {
+  return `${request.protocol}://${registryHost(request, registryPort)}${LOGO_PATH}${address.registry.accountId}/${address.name}`;
 }
 
 /** The logo PutRepositoryCatalogData (or CreateRepository) stored for a public repository, if any. */

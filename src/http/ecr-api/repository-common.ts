@@ -3,7 +3,7 @@ import { encodeNextToken, readPageRequest } from '../../aws/pagination.js';
 import type { OperationInput, OperationName } from '../../aws/typed-operations.js';
 import { qualifiedName, registryPrefix, type RegistryRef } from '../../names.js';
 import type { Repository } from '../../storage/metadata-store.js';
-import type { RepositoryAddress } from '../addressing.js';
+import { registryHost, type RepositoryAddress } from '../addressing.js';
 import { AwsError } from '../aws-common.js';
 import type { EcrApiDeps, EcrCall, EcrHandler } from './call.js';
 import { invalidParameter } from './registry-common.js';
@@ -41,9 +41,9 @@ export async function existingRepository({ metadata }: EcrApiDeps, call: EcrCall
   return { address, repository };
 }
 
-/** The URI `docker pull` takes for a repository, on the host the request came to. */
-export async function repositoryUri({ addressing }: EcrApiDeps, call: EcrCall, address: RepositoryAddress): Promise<string> {
-  const host = call.request.headers.host ?? call.request.hostname;
+/** The URI `docker pull` takes for a repository, on the registry listener of the host the request came to. */
+export async function repositoryUri({ addressing, registryPort }: EcrApiDeps, call: EcrCall, address: RepositoryAddress): Promise<string> {
+  const host = registryHost(call.request, registryPort);
   const alias = address.registry.kind === 'public' ? (await addressing.account(address.registry.accountId))?.publicAlias : undefined;
   return addressing.repositoryUri(host, address.registry, address.name, alias);
 }
