@@ -7,6 +7,8 @@ export const REPO_ROOT = repoRoot;
 export interface BerthProcess {
   child: ChildProcess;
   url: string;
+  /** The AWS APIs' own listener, when BERTH_API_LISTEN gives one. */
+  apiUrl: string | undefined;
   output(): string;
   /** Peak resident set size of the server process, in bytes (VmHWM). */
   peakRss(): Promise<number>;
@@ -26,10 +28,12 @@ export async function spawnBerth(env: Record<string, string>, args: string[] = [
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
   const scheme = env.BERTH_TLS_CERT ? 'https' : 'http';
   const url = `${scheme}://127.0.0.1:${port}`;
+  const apiUrl = env.BERTH_API_LISTEN ? `${scheme}://${env.BERTH_API_LISTEN}` : undefined;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 
   const deadline = Date.now() + 30_000;
-  while (!output.includes('Berth is listening on')) {
+  const ready = apiUrl === undefined ? 'Berth is listening on' : `answer on ${apiUrl}`;
+  while (!output.includes(ready)) {
     if (child.exitCode !== null) throw new Error(`berth exited with ${child.exitCode}:\n${output}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
@@ -40,6 +44,7 @@ export async function spawnBerth(env: Record<string, string>, args: string[] = [
   return {
     child,
     url,
+    apiUrl,
     output: () => output,
     async peakRss() {
       const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
